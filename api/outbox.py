@@ -1,0 +1,221 @@
+"""The outbox: every outbound message is stored first, then sent, and its end recorded.
+
+Passive replies (returned in the callback's HTTP response) are stored as channel "passive";
+everything else is sent through message/custom/send by a dispatcher thread in each worker
+process.  Rows are claimed with a lease (an atomic UPDATE), so several processes can share
+one outbox, and a row whose sender died mid-send is picked up again after its lease: a crash
+or restart resumes the outbox.  Messages to one resident go out in order.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Callable
+
+from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from api.access_token import AccessTokenManager, TokenUnavailable
+from api.models import OutboxMessage
+from api.timeutil import utcnow
+from api.wechat_api import HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError, WeChatUnavailable
+from knowledge.db import session_factory
+
+log = logging.getLogger("fazhi.wechat.outbox")
+
+PENDING, SENDING, SENT, FAILED, HELD = "pending", "sending", "sent", "failed", "held"
+PASSIVE, CUSTOM = "passive", "custom"
+RETRYABLE_ERRORS = frozenset({-1, 45009, 45011})  # system busy, API frequency limits
+SEND_LEASE = timedelta(seconds=30)
+MAX_BACKOFF_S = 300.0
+CONTINUATION_DELAY = timedelta(milliseconds=300)  # let the passive reply arrive first
+
+
+def add_messages(s: Session, openid: str, inbound_id: int | None, messages: list[str],
+                 passive_first: bool) -> list[OutboxMessage]:
+    """Store the replies to one inbound message (in the caller's transaction)."""
+    now = utcnow()
+    rows = []
+    for part, content in enumerate(messages):
+        passive = passive_first and part == 0
+        row = OutboxMessage(
+            openid=openid, inbound_id=inbound_id, part=part, content=content,
+            channel=PASSIVE if passive else CUSTOM, status=SENT if passive else PENDING,
+            attempts=1 if passive else 0, created_at=now, sent_at=now if passive else None,
+            next_attempt_at=now + CONTINUATION_DELAY if passive_first else now)
+        s.add(row)
+        rows.append(row)
+    return rows
+
+
+def release_held(s: Session, openid: str) -> int:
+    """The resident wrote: the 48-hour window is open again, so held messages can go."""
+    result = s.execute(update(OutboxMessage)
+                       .where(OutboxMessage.openid == openid, OutboxMessage.status == HELD)
+                       .values(status=PENDING, next_attempt_at=utcnow()))
+    return result.rowcount or 0
+
+
+class Outbox:
+    def __init__(self, engine: Engine, api: WeChatApi | None,
+                 tokens: AccessTokenManager | None, max_attempts: int = 8,
+                 backoff_s: float = 1.0, poll_s: float = 0.2, senders: int = 4) -> None:
+        self._sessions = session_factory(engine)
+        self.api = api
+        self.tokens = tokens
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox-send")
+        self.on_idle: Callable[[], None] | None = None  # periodic hook (inbound recovery)
+
+    # -- lifecycle --------------------------------------------------------------
+    def start(self) -> None:
+        # The thread runs even without API credentials: it also drives inbound recovery.
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.dispatch_once()
+                if self.on_idle is not None:
+                    self.on_idle()
+            except Exception:  # noqa: BLE001 - the dispatcher must outlive any one failure
+                log.exception("outbox round failed")
+                sent = 0
+            if not sent:
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
+
+    # -- dispatch ---------------------------------------------------------------
+    def _heads(self, limit: int = 500) -> list[int]:
+        """The first unsent message of each resident, if it is due (keeps per-resident order)."""
+        now = utcnow()
+        with self._sessions() as s:
+            rows = s.execute(select(OutboxMessage.id, OutboxMessage.openid, OutboxMessage.status,
+                                    OutboxMessage.next_attempt_at, OutboxMessage.lease_until)
+                             .where(OutboxMessage.status.in_((PENDING, SENDING)))
+                             .order_by(OutboxMessage.id).limit(limit)).all()
+        seen: set[str] = set()
+        due: list[int] = []
+        naive_now = now.replace(tzinfo=None)
+        for row in rows:
+            if row.openid in seen:
+                continue
+            seen.add(row.openid)
+            when = row.next_attempt_at if row.status == PENDING else row.lease_until
+            if when is None or when.replace(tzinfo=None) <= naive_now:
+                due.append(row.id)
+        return due
+
+    def _claim(self, outbox_id: int) -> OutboxMessage | None:
+        now = utcnow()
+        with self._sessions.begin() as s:
+            result = s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == outbox_id,
+                       or_(and_(OutboxMessage.status == PENDING,
+                                OutboxMessage.next_attempt_at <= now),
+                           and_(OutboxMessage.status == SENDING,
+                                OutboxMessage.lease_until < now)))
+                .values(status=SENDING, lease_until=now + SEND_LEASE,
+                        attempts=OutboxMessage.attempts + 1))
+            if result.rowcount != 1:
+                return None  # another process got it
+            return s.get(OutboxMessage, outbox_id)
+
+    def dispatch_once(self) -> int:
+        if self.api is None or self.tokens is None:
+            return 0  # no credentials: messages wait in the outbox until configured
+        claimed = [row for row in (self._claim(i) for i in self._heads()) if row is not None]
+        if not claimed:
+            return 0
+        list(self._pool.map(self._deliver, claimed))
+        return len(claimed)
+
+    def _deliver(self, row: OutboxMessage) -> None:
+        assert self.api is not None and self.tokens is not None
+        token = None
+        try:
+            token = self.tokens.get()
+            try:
+                self.api.custom_send_text(token, row.openid, row.content)
+            except WeChatApiError as exc:
+                if exc.errcode not in TOKEN_ERRORS:
+                    raise
+                # 40001/42001: the shared token is dead; replace it (once) and resend.
+                self.tokens.invalidate(token)
+                token = self.tokens.get(avoid=token)
+                self.api.custom_send_text(token, row.openid, row.content)
+        except WeChatApiError as exc:
+            if exc.errcode in HOLD_ERRORS:
+                self._finish(row, HELD, exc.errcode, exc.errmsg)
+                log.info("outbox %d held: errcode %d (resident outside window/quota)",
+                         row.id, exc.errcode)
+            elif exc.errcode in RETRYABLE_ERRORS or exc.errcode in TOKEN_ERRORS:
+                self._retry_later(row, exc.errcode, exc.errmsg)
+            else:
+                self._finish(row, FAILED, exc.errcode, exc.errmsg)
+                log.warning("outbox %d failed permanently: errcode %d", row.id, exc.errcode)
+        except (WeChatUnavailable, TokenUnavailable) as exc:
+            self._retry_later(row, None, str(exc))
+        except Exception as exc:  # noqa: BLE001 - record, never lose the row
+            log.exception("outbox %d: unexpected error", row.id)
+            self._retry_later(row, None, f"{type(exc).__name__}")
+        else:
+            self._finish(row, SENT, None, None)
+
+    def _finish(self, row: OutboxMessage, status: str, errcode: int | None,
+                error: str | None) -> None:
+        with self._sessions.begin() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                status=status, lease_until=None, last_errcode=errcode,
+                last_error=(error or None) and error[:500],
+                sent_at=utcnow() if status == SENT else None))
+
+    def _retry_later(self, row: OutboxMessage, errcode: int | None, error: str) -> None:
+        if row.attempts >= self.max_attempts:
+            self._finish(row, FAILED, errcode, error)
+            log.warning("outbox %d failed after %d attempts: %s", row.id, row.attempts, error)
+            return
+        delay = min(MAX_BACKOFF_S, self.backoff_s * 2 ** max(0, row.attempts - 1))
+        with self._sessions.begin() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                status=PENDING, lease_until=None, last_errcode=errcode, last_error=error[:500],
+                next_attempt_at=utcnow() + timedelta(seconds=delay)))
+        log.info("outbox %d: retry in %.1f s (%s)", row.id, delay, error)
+
+    # -- queries ----------------------------------------------------------------
+    def passive_reply(self, inbound_id: int) -> str | None:
+        """The passive reply already given to this message (a retry gets the same one)."""
+        with self._sessions() as s:
+            return s.scalar(select(OutboxMessage.content).where(
+                OutboxMessage.inbound_id == inbound_id, OutboxMessage.part == 0,
+                OutboxMessage.channel == PASSIVE))
+
+    def demote_passive(self, inbound_id: int) -> None:
+        """The passive reply could not be returned after all: send it as a custom message."""
+        with self._sessions.begin() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.inbound_id == inbound_id,
+                                                  OutboxMessage.channel == PASSIVE)
+                      .values(channel=CUSTOM, status=PENDING, attempts=0, sent_at=None,
+                              next_attempt_at=utcnow()))
+        self.notify()

@@ -1,0 +1,546 @@
+"""A WeChat simulator: a real HTTP server on loopback that plays WeChat's side.
+
+* Callbacks: sends signed (and in safe/compatible mode encrypted) XML to the webhook the way
+  WeChat does: 5-second timeout, 3 attempts in all, and reads the passive reply.
+* API: serves ``cgi-bin/token``, ``cgi-bin/stable_token`` and ``cgi-bin/message/custom/send``
+  with WeChat's error codes (40001, 42001, 40013, 40125, 45015, 45047, -1 ...).
+* Control endpoints under ``/_sim/`` (and the same methods in Python) inject faults: expired
+  tokens, an error code for the next N calls, slow responses, outages (HTTP 503).
+
+Crypto is wechatpy's own (``WeChatCrypto``, ``WeChatSigner``), as on the server side.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import WeChatSigner
+
+from api.wechat_xml import (event_dedupe_key, parse_message, parse_xml, render_message,
+                            top_fields)
+
+log = logging.getLogger("fazhi.wechat.sim")
+
+TOKEN_TTL_S = 7200
+OVERLAP_S = 300  # cgi-bin/token: the previous token stays valid 5 minutes
+WINDOW_S = 48 * 3600
+API_NAMES = ("token", "stable_token", "custom_send")
+ERRMSG = {
+    0: "ok", -1: "system error", 40001: "invalid credential, access_token is invalid or not latest",
+    40003: "invalid openid", 40013: "invalid appid", 40125: "invalid appsecret",
+    42001: "access_token expired", 44002: "empty post data",
+    45015: "response out of time limit or subscription is canceled",
+    45047: "out of response count limit", 47001: "data format error",
+}
+
+
+def sign(*parts: str) -> str:
+    signer = WeChatSigner()
+    signer.add_data(*parts)
+    return signer.signature
+
+
+@dataclass
+class Fault:
+    errcode: int | None = None  # a WeChat error code in the JSON body
+    http_status: int | None = None  # or an HTTP failure (outage)
+    count: int = 1
+
+
+@dataclass
+class Attempt:
+    status: int | None
+    elapsed_s: float
+    body: str = ""
+    error: str = ""
+
+
+@dataclass
+class Delivery:
+    """One callback as WeChat sent it, with every attempt and what the resident saw."""
+
+    openid: str
+    key: str
+    attempts: list[Attempt] = field(default_factory=list)
+    reply: str | None = None  # passive reply text shown to the resident
+    ok: bool = False  # WeChat considered the callback answered
+    error: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class SimState:
+    """WeChat's server-side state, shared by the HTTP handler and the Python API."""
+
+    def __init__(self, app_id: str, app_secret: str) -> None:
+        self.app_id, self.app_secret = app_id, app_secret
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with getattr(self, "lock", threading.Lock()):
+            self.tokens: dict[str, float] = {}  # token -> expiry epoch
+            self.stable: str | None = None  # current stable_token
+            self.calls: dict[str, int] = defaultdict(int)
+            self.faults: dict[str, list[Fault]] = defaultdict(list)
+            self.delays: dict[str, float] = {}
+            self.window: dict[str, float] = {}  # openid -> last interaction epoch
+            self.transcripts: dict[str, list[dict]] = defaultdict(list)
+            self.custom_sent: list[dict] = []
+            self.seq = count(1)
+
+    # -- faults -------------------------------------------------------------------
+    def inject(self, api: str, errcode: int | None = None, http_status: int | None = None,
+               count_: int = 1) -> None:
+        if api not in API_NAMES:
+            raise ValueError(f"unknown api {api!r}")
+        with self.lock:
+            self.faults[api].append(Fault(errcode, http_status, count_))
+
+    def set_delay(self, api: str, seconds: float) -> None:
+        with self.lock:
+            self.delays[api] = seconds
+
+    def expire_tokens(self) -> None:
+        with self.lock:
+            for tok in self.tokens:
+                self.tokens[tok] = time.time() - 1
+
+    def set_window(self, openid: str, open_: bool) -> None:
+        with self.lock:
+            if open_:
+                self.window[openid] = time.time()
+            else:
+                self.window.pop(openid, None)
+
+    def _take_fault(self, api: str) -> Fault | None:
+        queue = self.faults.get(api)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.count -= 1
+        if fault.count <= 0:
+            queue.pop(0)
+        return fault
+
+    # -- API behaviour ----------------------------------------------------------------
+    def _issue(self) -> str:
+        token = hashlib.sha256(secrets.token_bytes(16)).hexdigest()[:64]
+        self.tokens[token] = time.time() + TOKEN_TTL_S
+        return token
+
+    def handle_api(self, api: str, query: dict[str, str], body: dict) -> tuple[int, dict]:
+        delay = self.delays.get(api, 0.0)
+        if delay:
+            time.sleep(delay)
+        with self.lock:
+            self.calls[api] += 1
+            fault = self._take_fault(api)
+            if fault is not None and fault.http_status:
+                return fault.http_status, {"error": "unavailable"}
+            if fault is not None and fault.errcode is not None:
+                return 200, {"errcode": fault.errcode, "errmsg": ERRMSG.get(fault.errcode, "error")}
+            return 200, getattr(self, f"_api_{api}")(query, body)
+
+    def _credentials(self, appid: str, secret: str) -> dict | None:
+        if appid != self.app_id:
+            return {"errcode": 40013, "errmsg": ERRMSG[40013]}
+        if secret != self.app_secret:
+            return {"errcode": 40125, "errmsg": ERRMSG[40125]}
+        return None
+
+    def _api_token(self, query: dict[str, str], body: dict) -> dict:
+        bad = self._credentials(query.get("appid", ""), query.get("secret", ""))
+        if bad:
+            return bad
+        now = time.time()
+        for tok, exp in self.tokens.items():  # the old token survives a 5-minute overlap
+            self.tokens[tok] = min(exp, now + OVERLAP_S)
+        return {"access_token": self._issue(), "expires_in": TOKEN_TTL_S}
+
+    def _api_stable_token(self, query: dict[str, str], body: dict) -> dict:
+        bad = self._credentials(str(body.get("appid", "")), str(body.get("secret", "")))
+        if bad:
+            return bad
+        now = time.time()
+        current = self.stable
+        if body.get("force_refresh") or current is None or self.tokens.get(current, 0) <= now:
+            if current is not None and body.get("force_refresh"):
+                self.tokens.pop(current, None)  # forced refresh revokes the previous one
+            self.stable = current = self._issue()
+        return {"access_token": current, "expires_in": int(self.tokens[current] - now)}
+
+    def _api_custom_send(self, query: dict[str, str], body: dict) -> dict:
+        token = query.get("access_token", "")
+        expiry = self.tokens.get(token)
+        if expiry is None:
+            return {"errcode": 40001, "errmsg": ERRMSG[40001]}
+        if expiry <= time.time():
+            return {"errcode": 42001, "errmsg": ERRMSG[42001]}
+        openid = str(body.get("touser", ""))
+        content = (body.get("text") or {}).get("content") if body.get("msgtype") == "text" else None
+        if not openid or not isinstance(content, str):
+            return {"errcode": 47001, "errmsg": ERRMSG[47001]}
+        if len(content.encode("utf-8")) > 2048:
+            return {"errcode": 45002, "errmsg": "content size out of limit"}
+        last = self.window.get(openid)
+        if last is None or time.time() - last > WINDOW_S:
+            return {"errcode": 45015, "errmsg": ERRMSG[45015]}
+        item = {"seq": next(self.seq), "openid": openid, "content": content, "kind": "custom",
+                "at": time.time()}
+        self.custom_sent.append(item)
+        self.transcripts[openid].append(item)
+        return {"errcode": 0, "errmsg": "ok"}
+
+    def record_passive(self, openid: str, content: str) -> None:
+        with self.lock:
+            self.transcripts[openid].append({"seq": next(self.seq), "openid": openid,
+                                             "content": content, "kind": "passive",
+                                             "at": time.time()})
+
+    def stats(self) -> dict:
+        with self.lock:
+            return {"calls": dict(self.calls), "custom_sent": len(self.custom_sent),
+                    "residents": len(self.transcripts),
+                    "faults": {k: [asdict(f) for f in v] for k, v in self.faults.items() if v}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_SimServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt: str, *args) -> None:  # noqa: ANN002 - quiet by default
+        log.debug("sim: " + fmt, *args)
+
+    def _json(self, status: int, payload: dict) -> None:
+        raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _body(self) -> dict:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (ValueError, UnicodeDecodeError):
+            return {"__invalid__": True}
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        body = self._body() if method == "POST" else {}
+        sim = self.server.sim
+        api = {"/cgi-bin/token": "token", "/cgi-bin/stable_token": "stable_token",
+               "/cgi-bin/message/custom/send": "custom_send"}.get(url.path)
+        if api is not None:
+            if body.get("__invalid__"):
+                self._json(200, {"errcode": 47001, "errmsg": ERRMSG[47001]})
+                return
+            status, payload = sim.state.handle_api(api, query, body)
+            self._json(status, payload)
+            return
+        try:
+            self._json(200, sim.control(method, url.path, query, body))
+        except KeyError:
+            self._json(404, {"error": "not found"})
+        except (ValueError, TypeError) as exc:
+            self._json(400, {"error": str(exc)})
+
+
+class _SimServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sim: "WeChatSimulator"
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        # A client that vanished mid-request (a killed server's outbox) is routine here.
+        log.debug("sim: connection from %s failed", client_address, exc_info=True)
+
+
+class WeChatSimulator:
+    def __init__(self, webhook_url: str, token: str, app_id: str, app_secret: str,
+                 aes_key: str = "", mode: str = "plain", callback_timeout_s: float = 5.0,
+                 attempts: int = 3, account: str = "gh_fazhi_sim") -> None:
+        if mode not in ("plain", "compat", "safe"):
+            raise ValueError("mode must be plain, compat or safe")
+        if mode != "plain" and not aes_key:
+            raise ValueError(f"{mode} mode needs an AES key")
+        self.webhook_url = webhook_url
+        self.token = token
+        self.app_id = app_id
+        self.mode = mode
+        self.callback_timeout_s = callback_timeout_s
+        self.attempts = attempts
+        self.account = account
+        self.state = SimState(app_id, app_secret)
+        self._crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
+        self._msg_ids = count(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
+        self._server: _SimServer | None = None
+        self._thread: threading.Thread | None = None
+        self._client = httpx.Client()
+
+    # -- server lifecycle -------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> "WeChatSimulator":
+        self._server = _SimServer((host, port), _Handler)
+        self._server.sim = self
+        self._thread = threading.Thread(target=self._server.serve_forever, name="wechat-sim",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self, host: str, port: int) -> None:
+        self._server = _SimServer((host, port), _Handler)
+        self._server.sim = self
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self._client.close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "simulator not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- control (HTTP /_sim/... and Python) ---------------------------------------------
+    def control(self, method: str, path: str, query: dict, body: dict) -> dict:
+        st = self.state
+        if path == "/_sim/stats":
+            return st.stats()
+        if path == "/_sim/transcript":
+            return {"openid": query.get("openid", ""), "messages": self.transcript(query["openid"])}
+        if method != "POST":
+            raise KeyError(path)
+        if path == "/_sim/reset":
+            st.reset()
+        elif path == "/_sim/fault":
+            st.inject(body["api"], body.get("errcode"), body.get("http_status"),
+                      int(body.get("count", 1)))
+        elif path == "/_sim/delay":
+            st.set_delay(body["api"], float(body["seconds"]))
+        elif path == "/_sim/expire_tokens":
+            st.expire_tokens()
+        elif path == "/_sim/window":
+            st.set_window(body["openid"], bool(body.get("open", True)))
+        elif path == "/_sim/send":
+            kind = body.pop("type", "text")
+            return self.send(kind, **body).to_dict()
+        else:
+            raise KeyError(path)
+        return {"ok": True}
+
+    def transcript(self, openid: str) -> list[dict]:
+        with self.state.lock:
+            return list(self.state.transcripts.get(openid, []))
+
+    def texts(self, openid: str) -> list[str]:
+        return [m["content"] for m in self.transcript(openid)]
+
+    def wait_for(self, openid: str, n: int, timeout_s: float = 10.0) -> list[str]:
+        """Wait until the resident has seen at least ``n`` messages (passive + custom)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            texts = self.texts(openid)
+            if len(texts) >= n:
+                return texts
+            time.sleep(0.02)
+        return self.texts(openid)
+
+    # -- callbacks (WeChat -> webhook) ----------------------------------------------------
+    def message_fields(self, kind: str, openid: str, content: str = "", **extra: str) -> dict:
+        now = str(int(time.time()))
+        fields: dict[str, str] = {"ToUserName": self.account, "FromUserName": openid,
+                                  "CreateTime": now}
+        if kind == "event":
+            fields["MsgType"] = "event"
+            fields["Event"] = extra.pop("event", "subscribe")
+            if "key" in extra:
+                fields["EventKey"] = extra.pop("key")
+        else:
+            fields["MsgType"] = kind
+            if kind == "text":
+                fields["Content"] = content
+            elif kind == "voice":
+                fields["MediaId"] = extra.pop("media_id", "media_" + secrets.token_hex(4))
+                fields["Format"] = "amr"
+                if "recognition" in extra:
+                    fields["Recognition"] = extra.pop("recognition")
+            elif kind == "image":
+                fields["PicUrl"] = "http://mmbiz.qpic.cn/sim.jpg"
+                fields["MediaId"] = "media_" + secrets.token_hex(4)
+            elif kind == "location":
+                fields.update({"Location_X": "23.134521", "Location_Y": "113.358803",
+                               "Scale": "20", "Label": extra.pop("label", "广州市天河区")})
+            elif kind == "link":
+                fields.update({"Title": extra.pop("title", "一篇文章"), "Description": "描述",
+                               "Url": extra.pop("link", "https://example.com/a")})
+            elif kind in ("video", "shortvideo"):
+                fields.update({"MediaId": "media_" + secrets.token_hex(4),
+                               "ThumbMediaId": "thumb_" + secrets.token_hex(4)})
+            fields["MsgId"] = str(extra.pop("msg_id", None) or next(self._msg_ids))
+        fields.update({k: str(v) for k, v in extra.items()})
+        return fields
+
+    def send(self, kind: str = "text", openid: str = "", content: str = "",
+             **extra: str) -> Delivery:
+        fields = self.message_fields(kind, openid or "o_sim_resident", content, **extra)
+        return self.deliver(fields)
+
+    def send_text(self, openid: str, content: str, **extra: str) -> Delivery:
+        return self.send("text", openid, content, **extra)
+
+    def send_event(self, openid: str, event: str, key: str | None = None) -> Delivery:
+        extra = {"event": event}
+        if key is not None:
+            extra["key"] = key
+        return self.send("event", openid, **extra)
+
+    def signed_request(self, fields: dict, timestamp: str | None = None,
+                       nonce: str | None = None) -> tuple[dict[str, str], bytes]:
+        """The query string and body WeChat would POST for ``fields``."""
+        plain = render_message(fields)
+        timestamp = timestamp or str(int(time.time()))
+        nonce = nonce or str(secrets.randbelow(10**10))
+        query = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp,
+                 "nonce": nonce, "openid": fields.get("FromUserName", "")}
+        if self.mode == "plain":
+            return query, plain.encode("utf-8")
+        assert self._crypto is not None
+        encrypted = top_fields(parse_xml(self._crypto.encrypt_message(plain, nonce, timestamp)))
+        query.update({"encrypt_type": "aes", "msg_signature": encrypted["MsgSignature"]})
+        if self.mode == "safe":
+            body = ("<xml><ToUserName><![CDATA[%s]]></ToUserName><Encrypt><![CDATA[%s]]>"
+                    "</Encrypt></xml>") % (fields["ToUserName"], encrypted["Encrypt"])
+        else:  # compatible: plaintext fields and the ciphertext side by side
+            body = plain[:-len("</xml>")] + f"<Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt></xml>"
+        return query, body.encode("utf-8")
+
+    def deliver(self, fields: dict, attempts: int | None = None,
+                timeout_s: float | None = None) -> Delivery:
+        """POST like WeChat: the same message again on timeout or failure, 3 attempts."""
+        openid = fields.get("FromUserName", "")
+        if fields.get("MsgType") == "event" and fields.get("Event") == "unsubscribe":
+            self.state.set_window(openid, False)
+        else:
+            self.state.set_window(openid, True)  # the resident's message opens the window
+        key = fields.get("MsgId") or event_dedupe_key(
+            openid, fields.get("CreateTime", ""), fields.get("Event", ""),
+            fields.get("EventKey", ""))
+        delivery = Delivery(openid=openid, key=key)
+        timeout = self.callback_timeout_s if timeout_s is None else timeout_s
+        for _ in range(attempts or self.attempts):
+            query, body = self.signed_request(fields)  # each retry is signed afresh
+            started = time.monotonic()
+            try:
+                resp = self._client.post(self.webhook_url, params=query, content=body,
+                                         headers={"Content-Type": "text/xml"}, timeout=timeout)
+            except httpx.HTTPError as exc:
+                delivery.attempts.append(Attempt(None, time.monotonic() - started,
+                                                 error=type(exc).__name__))
+                continue
+            attempt = Attempt(resp.status_code, time.monotonic() - started, resp.text[:4096])
+            delivery.attempts.append(attempt)
+            if resp.status_code != 200:
+                continue
+            delivery.ok = True
+            text = resp.text.strip()
+            if text in ("", "success"):
+                break
+            try:
+                delivery.reply = self.read_reply(text, openid)
+                self.state.record_passive(openid, delivery.reply)
+            except Exception as exc:  # noqa: BLE001 - WeChat shows "暂时无法提供服务"
+                delivery.ok = False
+                delivery.error = f"invalid passive reply: {type(exc).__name__}: {exc}"
+            break
+        return delivery
+
+    def read_reply(self, text: str, openid: str) -> str:
+        fields = top_fields(parse_xml(text))
+        if "Encrypt" in fields:
+            if self._crypto is None:
+                raise ValueError("encrypted reply in plaintext mode")
+            fields = top_fields(parse_xml(self._crypto.decrypt_message(
+                {"Encrypt": fields["Encrypt"]}, fields["MsgSignature"], fields["TimeStamp"],
+                fields["Nonce"])))
+        elif self.mode == "safe":
+            raise ValueError("plaintext reply in safe mode")
+        if fields.get("ToUserName") != openid or fields.get("MsgType") != "text":
+            raise ValueError("reply addressed wrongly or not text")
+        content = fields.get("Content", "")
+        if len(content.encode("utf-8")) > 2048:
+            raise ValueError("passive reply longer than 2048 bytes")
+        return content
+
+    def verify_url(self, echostr: str = "sim_echo_123", timestamp: str | None = None) -> httpx.Response:
+        timestamp = timestamp or str(int(time.time()))
+        nonce = str(secrets.randbelow(10**10))
+        return self._client.get(self.webhook_url, params={
+            "signature": sign(self.token, timestamp, nonce), "timestamp": timestamp,
+            "nonce": nonce, "echostr": echostr}, timeout=self.callback_timeout_s)
+
+
+def parse_reply_fields(text: str) -> dict[str, str]:
+    """Top-level fields of a (plaintext) passive reply."""
+    return top_fields(parse_xml(text))
+
+
+def simulator_for(settings, webhook_url: str, mode: str | None = None,  # noqa: ANN001
+                  callback_timeout_s: float = 5.0) -> WeChatSimulator:
+    """A simulator matching a ``Settings`` (token, app id/secret, AES key -> safe mode)."""
+    mode = mode or ("safe" if settings.wechat_aes_key else "plain")
+    return WeChatSimulator(webhook_url, settings.wechat_token, settings.wechat_app_id,
+                           settings.wechat_app_secret, settings.wechat_aes_key, mode,
+                           callback_timeout_s)
+
+
+def run_simulator(host: str = "127.0.0.1", port: int = 8090, *,
+                  webhook_url: str = "http://127.0.0.1:8080/wechat", token: str = "",
+                  app_id: str = "", app_secret: str = "", aes_key: str = "", mode: str = "plain",
+                  callback_timeout_s: float = 5.0) -> None:
+    """``fazhi wechat-sim``: serve the simulator until interrupted.
+
+    Point the service at it with ``FAZHI_WECHAT_API_BASE=http://HOST:PORT``; drive it with
+    POST /_sim/send {"openid": "...", "type": "text", "content": "..."} and the other
+    /_sim/ endpoints (fault, delay, expire_tokens, window, transcript, stats, reset).
+    """
+    sim = WeChatSimulator(webhook_url, token, app_id, app_secret, aes_key, mode,
+                          callback_timeout_s)
+    print(f"WeChat simulator on http://{host}:{port} -> {webhook_url} ({mode} mode)", flush=True)
+    try:
+        sim.serve_forever(host, port)
+    except KeyboardInterrupt:
+        pass
+
+
+# Used by tests and benches to check passive replies without the simulator's bookkeeping.
+__all__ = ["WeChatSimulator", "Delivery", "Attempt", "SimState", "run_simulator", "sign",
+           "parse_message", "parse_reply_fields"]

@@ -1,0 +1,105 @@
+"""Calibrated confidence: the probability that the top candidate answers the question.
+
+A logistic model over a few features of the ranking, fitted per (embedding model,
+retrieval mode) on labelled evaluation questions, so that 0.7 means "right about 70% of
+the time" in every mode. The fitted numbers and the data they came from live in
+``assistant/data/calibration.json`` (written by ``fazhi calibrate``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.retriever import SearchResult
+
+CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+FEATURES = ("top", "margin", "top_dense", "top_lexical", "dense_margin")
+
+
+def features(result: SearchResult) -> np.ndarray:
+    hits = result.hits
+    if not hits:
+        return np.zeros(len(FEATURES), dtype=np.float64)
+    top = hits[0]
+    second = hits[1] if len(hits) > 1 else None
+    dense_sorted = sorted((h.dense for h in hits), reverse=True) + [-1.0, -1.0]
+    return np.array([
+        top.score,
+        top.score - (second.score if second else 0.0),
+        max(top.dense, 0.0),
+        top.lexical,
+        max(dense_sorted[0], 0.0) - max(dense_sorted[1], 0.0),
+    ], dtype=np.float64)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 50) -> tuple[list[float], float]:
+    """Newton's method on the L2-regularised log-likelihood (features standardised inside)."""
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    reg = np.eye(z.shape[1]) * l2
+    reg[-1, -1] = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-z @ w))
+        grad = z.T @ (p - y) + reg @ w
+        hess = (z.T * (p * (1 - p))) @ z + reg
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    coef = w[:-1] / std
+    intercept = w[-1] - float((w[:-1] * mean / std).sum())
+    return coef.tolist(), float(intercept)
+
+
+@dataclass
+class LogisticCalibration:
+    coef: list[float]
+    intercept: float
+    n: int = 0
+    source: str = ""
+
+    def probability(self, x: np.ndarray) -> float:
+        return float(1 / (1 + np.exp(-(np.dot(self.coef, x) + self.intercept))))
+
+
+@dataclass
+class CalibrationBook:
+    """All fitted calibrations, keyed ``"<model>|<mode>"``, plus the decline margin."""
+
+    entries: dict[str, LogisticCalibration] = field(default_factory=dict)
+    legal_margin: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def key(model: str, mode: str) -> str:
+        return f"{model}|{mode}"
+
+    def get(self, model: str, mode: str) -> LogisticCalibration:
+        found = self.entries.get(self.key(model, mode))
+        if found is not None:
+            return found
+        # An uncalibrated model borrows the default model's curve for the same mode.
+        for key, value in self.entries.items():
+            if key.endswith("|" + mode):
+                return value
+        return LogisticCalibration(coef=[4.0, 6.0, 0.0, 0.0, 0.0], intercept=-4.0, source="built-in prior")
+
+    def margin(self, model: str, default: float) -> float:
+        return self.legal_margin.get(model, default)
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> "CalibrationBook":
+        if not path.is_file():
+            return cls()
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls({k: LogisticCalibration(**v) for k, v in raw.get("entries", {}).items()},
+                   raw.get("legal_margin", {}), raw.get("notes", {}))
+
+    def save(self, path: Path = CALIBRATION_FILE) -> None:
+        data = {"features": list(FEATURES), "notes": self.notes, "legal_margin": self.legal_margin,
+                "entries": {k: vars(v) for k, v in sorted(self.entries.items())}}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")

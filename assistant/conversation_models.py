@@ -1,0 +1,79 @@
+"""ORM models of the resident side of the channel: conversation state, ratings, tickets.
+
+Residents are identified only by their WeChat OpenID; no real names are stored.
+The schema is created by migration ``0002_channel``.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from knowledge.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Conversation(Base):
+    """One row per resident: what the next message means (a choice, a rating, a question)."""
+
+    __tablename__ = "wx_conversations"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(24), default="idle")
+    suggestions: Mapped[list] = mapped_column(JSON, default=list)  # [{"id", "title"}]
+    last_topic: Mapped[str | None] = mapped_column(Text)  # last substantive question
+    history: Mapped[list] = mapped_column(JSON, default=list)  # recent questions, newest last
+    last_entry_id: Mapped[int | None] = mapped_column(Integer)  # the entry a rating refers to
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rate_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rating(Base):
+    __tablename__ = "wx_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    entry_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ticket(Base):
+    """An escalation waiting for a lawyer: the lawyer queue reads these rows."""
+
+    __tablename__ = "wx_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="open")
+    priority: Mapped[str] = mapped_column(String(16), index=True, default="normal")
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    question: Mapped[str] = mapped_column(Text, default="")
+    candidates: Mapped[list] = mapped_column(JSON, default=list)  # [{"id","title","score",...}]
+    confidence: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TicketMessage(Base):
+    """The conversation attached to a ticket: resident messages and our replies."""
+
+    __tablename__ = "wx_ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("wx_tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(8))  # "in" (resident) / "out" (assistant)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

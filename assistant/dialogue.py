@@ -1,0 +1,232 @@
+"""Conversation state of one resident: what the next message means.
+
+* after suggestions, "1"/"2"/"3" picks one (``Assistant.answer_entry``);
+* after an answer, "5"/"1" (满意/不满意) is a rating recorded against the answering entry;
+* anything else is a question, asked with the resident's recent questions as ``history`` so
+  that a short follow-up ("那赔偿怎么算？") is rewritten with the last topic by the assistant;
+* escalations open a ticket, or attach to the resident's open ticket.
+
+All reads and the assistant call come before any write, and the caller commits the session
+together with the outbound messages: a crash leaves either everything or nothing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from api.timeutil import as_utc
+from assistant import channel_texts as T
+from assistant import tickets
+from assistant.conversation_models import Conversation, Rating, utcnow
+from assistant.outcome import Decision, Outcome
+from assistant.reply import WECHAT_MAX_BYTES, split_message
+from knowledge.store import EntryNotFound
+
+IDLE = "idle"
+AWAITING_CHOICE = "awaiting_choice"
+AWAITING_RATING = "awaiting_rating"
+
+HISTORY_TTL = timedelta(minutes=30)  # a follow-up refers to a question asked recently
+HISTORY_LEN = 3
+
+_CHOICE = re.compile(r"^(?:第|选)?\s*([1-9１-９])\s*(?:个|项|条|号|\.|。|、)?$")
+_RATING_DIGIT = re.compile(r"^([1-5１-５])\s*(?:分|星)?[。！!.]?$")
+_RATING_WORDS = {"满意": 5, "很满意": 5, "非常满意": 5, "有帮助": 5, "不满意": 1, "没帮助": 1,
+                 "没有帮助": 1}
+
+
+class AssistantLike(Protocol):
+    def respond(self, text: str, history: list[str] | None = None) -> Outcome: ...
+    def answer_entry(self, entry_id: int) -> Outcome: ...
+
+
+@dataclass
+class DialogueReply:
+    messages: list[str]
+    kind: str  # answer / suggest / escalate / emergency / decline / rating / notice
+    outcome: Outcome | None = None
+    ticket_no: str | None = None
+    entry_id: int | None = None
+    notes: dict = field(default_factory=dict)
+
+
+def _digit(ch: str) -> int:
+    return int(ch.translate(str.maketrans("１２３４５６７８９", "123456789")))
+
+
+def parse_choice(text: str) -> int | None:
+    m = _CHOICE.match(text.strip())
+    return _digit(m.group(1)) if m else None
+
+
+def parse_rating(text: str) -> int | None:
+    t = text.strip().rstrip("。！!.")
+    if t in _RATING_WORDS:
+        return _RATING_WORDS[t]
+    m = _RATING_DIGIT.match(t)
+    return _digit(m.group(1)) if m else None
+
+
+def append_line(messages: list[str], line: str) -> list[str]:
+    """Add ``line`` to the last message if it still fits WeChat's limit, else as a new one."""
+    if not messages:
+        return [line]
+    joined = messages[-1] + "\n\n" + line
+    if len(joined.encode("utf-8")) <= WECHAT_MAX_BYTES:
+        return messages[:-1] + [joined]
+    return messages + split_message(line)
+
+
+class Dialogue:
+    def __init__(self, assistant: AssistantLike) -> None:
+        self.assistant = assistant
+
+    # -- state ------------------------------------------------------------------
+    @staticmethod
+    def state_of(s: Session, openid: str) -> Conversation:
+        """The resident's state; a new (not yet added) row when there is none."""
+        conv = s.get(Conversation, openid)
+        if conv is None:
+            conv = Conversation(openid=openid, state=IDLE, suggestions=[], history=[],
+                                subscribed=True, updated_at=utcnow())
+        return conv
+
+    @staticmethod
+    def _save(s: Session, conv: Conversation) -> None:
+        conv.updated_at = utcnow()
+        s.add(conv)
+
+    @staticmethod
+    def _recent_history(conv: Conversation) -> list[str]:
+        updated = as_utc(conv.updated_at)
+        if not conv.history or updated is None or utcnow() - updated > HISTORY_TTL:
+            return []
+        return list(conv.history)[-HISTORY_LEN:]
+
+    # -- entry points -----------------------------------------------------------
+    def handle_text(self, s: Session, openid: str, text: str,
+                    inbound_id: int | None = None) -> DialogueReply:
+        text = text.strip()
+        with s.no_autoflush:
+            conv = self.state_of(s, openid)
+            if not text:
+                return DialogueReply([T.EMPTY_TEXT], "notice")
+            if conv.state == AWAITING_CHOICE and conv.suggestions:
+                choice = parse_choice(text)
+                if choice is not None:
+                    return self._pick(s, conv, choice, inbound_id)
+            if conv.state == AWAITING_RATING and conv.last_entry_id is not None:
+                score = parse_rating(text)
+                if score is not None:
+                    return self._rate(s, conv, score, inbound_id)
+            outcome = self.assistant.respond(text, history=self._recent_history(conv) or None)
+            return self._apply(s, conv, text, outcome, inbound_id)
+
+    def subscribe(self, s: Session, openid: str) -> DialogueReply:
+        conv = self.state_of(s, openid)
+        conv.subscribed, conv.unsubscribed_at = True, None
+        conv.state, conv.suggestions = IDLE, []
+        self._save(s, conv)
+        return DialogueReply([T.WELCOME], "welcome")
+
+    def unsubscribe(self, s: Session, openid: str) -> None:
+        conv = self.state_of(s, openid)
+        conv.subscribed, conv.unsubscribed_at = False, utcnow()
+        conv.state, conv.suggestions = IDLE, []
+        self._save(s, conv)
+
+    def my_tickets(self, s: Session, openid: str) -> DialogueReply:
+        views = tickets.tickets_of(s, openid)
+        if not views:
+            return DialogueReply([T.NO_TICKETS], "notice")
+        lines = [T.MY_TICKETS_HEAD]
+        for v in views:
+            question = v.question if len(v.question) <= 30 else v.question[:30] + "…"
+            lines.append(f"· {v.ticket_no}（{T.TICKET_STATUS.get(v.status, v.status)}）{question}")
+        return DialogueReply(split_message("\n".join(lines)), "notice")
+
+    # -- branches ---------------------------------------------------------------
+    def _pick(self, s: Session, conv: Conversation, choice: int,
+              inbound_id: int | None) -> DialogueReply:
+        options = conv.suggestions
+        if not 1 <= choice <= len(options):
+            return DialogueReply([T.CHOICE_OUT_OF_RANGE.format(n=len(options))], "notice")
+        picked = options[choice - 1]
+        try:
+            outcome = self.assistant.answer_entry(int(picked["id"]))
+        except EntryNotFound:
+            conv.state, conv.suggestions = IDLE, []
+            self._save(s, conv)
+            return DialogueReply([T.CHOICE_EXPIRED], "notice")
+        # The picked title is the topic a follow-up will refer to.
+        return self._apply(s, conv, str(picked.get("title", "")), outcome, inbound_id,
+                           asked=False)
+
+    def _rate(self, s: Session, conv: Conversation, score: int,
+              inbound_id: int | None) -> DialogueReply:
+        s.add(Rating(openid=conv.openid, entry_id=conv.last_entry_id, score=score,
+                     inbound_id=inbound_id, created_at=utcnow()))
+        entry_id = conv.last_entry_id
+        conv.state, conv.last_entry_id = IDLE, None  # one rating per answer
+        self._save(s, conv)
+        text = T.RATING_THANKS_GOOD if score >= 4 else T.RATING_THANKS_BAD
+        return DialogueReply([text], "rating", entry_id=entry_id, notes={"score": score})
+
+    def _apply(self, s: Session, conv: Conversation, text: str, outcome: Outcome,
+               inbound_id: int | None, asked: bool = True) -> DialogueReply:
+        open_ticket = tickets.open_ticket(s, conv.openid)
+        decision = outcome.decision
+        messages = list(outcome.messages)
+        reply = DialogueReply(messages, decision.value, outcome=outcome)
+        conv.state, conv.suggestions = IDLE, []
+        conv.last_entry_id = None
+
+        if decision is Decision.ANSWER:
+            reply.messages = append_line(messages, T.RATING_PROMPT)
+            reply.entry_id = outcome.answered_entry_id
+            conv.state, conv.last_entry_id = AWAITING_RATING, outcome.answered_entry_id
+        elif decision is Decision.SUGGEST:
+            conv.state = AWAITING_CHOICE
+            conv.suggestions = [{"id": c.id, "title": c.title} for c in outcome.suggestions]
+        elif decision in (Decision.ESCALATE, Decision.EMERGENCY):
+            emergency = decision is Decision.EMERGENCY
+            if open_ticket is not None:
+                tickets.attach(s, open_ticket, "in", text, inbound_id, emergency=emergency)
+                note = (T.TICKET_ALREADY_OPEN if outcome.reason == "explicit_request"
+                        else T.TICKET_ATTACHED).format(no=open_ticket.ticket_no)
+                reply.messages = append_line(messages, note) if emergency else [note]
+                reply.ticket_no = open_ticket.ticket_no
+            else:
+                # "转人工" alone says nothing: the lawyer sees the question it refers to.
+                recent = self._recent_history(conv)
+                question = (f"{recent[-1]}（{text}）" if outcome.reason == "explicit_request"
+                            and recent else text)
+                ticket = tickets.create_ticket(s, conv.openid, question, outcome, inbound_id)
+                reply.messages = append_line(messages, T.TICKET_CREATED.format(no=ticket.ticket_no))
+                reply.ticket_no = ticket.ticket_no
+                open_ticket = None  # the reply is attached below through the new ticket
+                for m in reply.messages:
+                    tickets.attach(s, ticket, "out", m, inbound_id)
+
+        # While a ticket is open every exchange travels with it.
+        if open_ticket is not None:
+            if decision not in (Decision.ESCALATE, Decision.EMERGENCY):
+                tickets.attach(s, open_ticket, "in", text, inbound_id)
+            for m in reply.messages:
+                tickets.attach(s, open_ticket, "out", m, inbound_id)
+            reply.ticket_no = open_ticket.ticket_no
+
+        # Remember real questions (not "转人工", not chit-chat) as the topic for follow-ups.
+        if decision in (Decision.ANSWER, Decision.SUGGEST, Decision.EMERGENCY) or (
+                decision is Decision.ESCALATE and outcome.reason != "explicit_request"):
+            # The rewritten query keeps the topic when a follow-up is followed up again.
+            topic = (outcome.normalized_query or text) if asked else text
+            history = self._recent_history(conv) + [topic]
+            conv.history = history[-HISTORY_LEN:]
+            conv.last_topic = topic
+        self._save(s, conv)
+        return reply

@@ -1,0 +1,55 @@
+"""What the assistant decides for one question: the boundary the channels consume."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+
+class Decision(str, Enum):
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    ESCALATE = "escalate"
+    DECLINE = "decline"
+    EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One knowledge-base entry the retriever found, with the evidence for it."""
+
+    id: int
+    external_id: str | None
+    kind: str
+    title: str
+    category: str
+    score: float  # fused score
+    lexical: float | None = None
+    dense: float | None = None
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The assistant's decision, the reply messages (each ≤ 2048 bytes) and the evidence."""
+
+    decision: Decision
+    confidence: float
+    messages: list[str]
+    candidates: list[Candidate] = field(default_factory=list)
+    query: str = ""
+    normalized_query: str = ""
+    answered_entry_id: int | None = None  # the entry behind an ``answer``
+    suggestions: list[Candidate] = field(default_factory=list)  # numbered choices
+    reason: str = ""  # short machine-readable why (e.g. "explicit_request", "low_confidence")
+    latency_ms: float = 0.0
+
+    @property
+    def reply(self) -> str:
+        return "\n".join(self.messages)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["decision"] = self.decision.value
+        data["reply"] = self.reply
+        return data

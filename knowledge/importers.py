@@ -1,0 +1,202 @@
+"""Import JSONL and CSV files into the store, with a field mapping.
+
+A mapping sends each entry field to a source field; dotted paths reach into nested
+objects (``sections.基本案情``) and ``a|b`` takes the first non-empty. Without a mapping
+the defaults below read both our seed format and the public data sets in ``shared/``.
+Bad rows are reported by line number; good rows still import; re-importing updates.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from knowledge import categorize
+from knowledge.citation import Citation, parse_citations
+from knowledge.entry import EntryData
+from knowledge.store import KnowledgeStore, UpsertResult
+from knowledge.taxonomy import Kind, Status, TaxonomyError
+
+DEFAULT_MAPPINGS: dict[Kind, dict[str, str]] = {
+    Kind.FAQ: {"external_id": "external_id|id", "question": "question", "answer": "answer",
+               "alt_questions": "alt_questions", "category": "category|category_guess",
+               "citations": "citations|laws"},
+    Kind.CASE: {"external_id": "external_id|id", "title": "title",
+                "facts": "facts|sections.基本案情|sections.简要案情|sections.案情回顾",
+                "judgment": "judgment|sections.裁判结果|sections.处理结果|sections.法院裁判",
+                "reasoning": "reasoning|sections.典型意义|sections.案例分析|sections.裁判理由"
+                             "|sections.裁判要旨|sections.裁判要点|sections.法官解读|sections.适用解析",
+                "category": "category", "citations": "citations|cited_articles"},
+    Kind.ARTICLE: {"external_id": "external_id|id", "law": "law", "article_no": "article_no|article_num",
+                   "text": "text", "version": "version", "category": "category"},
+}
+COMMON_FIELDS = {"tags": "tags", "region": "region", "source": "source"}
+BATCH = 500
+
+
+class ImportFormatError(ValueError):
+    """The file or the mapping cannot be read at all."""
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """``question=q,answer=a`` or a JSON object (inline or a file path)."""
+    if not text:
+        return {}
+    if Path(text).is_file():
+        text = Path(text).read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(f"mapping is not valid JSON: {exc}") from exc
+        return {str(k): str(v) for k, v in data.items()}
+    pairs = [p.split("=", 1) for p in text.split(",") if p.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise ImportFormatError("mapping must look like target=source,target=source")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _lookup(row: dict[str, Any], spec: str) -> Any:
+    for path in spec.split("|"):
+        value: Any = row
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _as_citations(value: Any) -> list[Citation]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    out: list[Citation] = []
+    for item in value:
+        if isinstance(item, dict):
+            out.append(Citation.model_validate(item))
+        else:
+            out.extend(parse_citations(str(item)))
+    return out
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v for v in (s.strip() for s in value.replace("；", "|").split("|")) if v]
+    return [str(v) for v in value]
+
+
+def row_to_entry(row: dict[str, Any], kind: Kind, mapping: dict[str, str], status: Status,
+                 source: str) -> EntryData:
+    spec = DEFAULT_MAPPINGS[kind] | COMMON_FIELDS | mapping
+    values = {name: _lookup(row, path) for name, path in spec.items()}
+    values = {k: v for k, v in values.items() if v is not None}
+    values["citations"] = _as_citations(values.get("citations"))
+    for name in ("alt_questions", "tags"):
+        values[name] = _as_list(values.get(name))
+    if isinstance(values.get("source"), dict):
+        values["source"] = json.dumps(values["source"], ensure_ascii=False)[:500]
+    values.setdefault("source", source)
+    if kind is Kind.ARTICLE and values.get("law"):
+        values["law"] = str(values["law"]).removeprefix("中华人民共和国")
+        if "article_no" in values:
+            values["article_no"] = int(values["article_no"])
+        values.setdefault("category", categorize.for_article(values["law"], values.get("article_no")))
+    values["category"] = categorize.from_source(values.get("category"))
+    if kind is Kind.CASE and not values.get("title"):
+        values["title"] = str(values.get("facts", ""))[:40]
+    return EntryData(kind=kind, status=status, **values)
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Yield (line number, row, error) for each data row of a JSONL or CSV file."""
+    suffix = path.suffix.lower()
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ImportFormatError(f"cannot open {path}: {exc}") from exc
+    with handle:
+        if suffix == ".csv":
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield reader.line_num, {k: v for k, v in row.items() if k}, None
+            return
+        if suffix not in (".jsonl", ".json", ".ndjson"):
+            raise ImportFormatError(f"{path.name}: expected a .jsonl or .csv file")
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"JSON 格式错误：{exc.msg}"
+                continue
+            if not isinstance(row, dict):
+                yield number, None, "每行必须是一个 JSON 对象"
+                continue
+            yield number, row, None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+def import_file(store: KnowledgeStore, path: Path, kind: Kind, mapping: dict[str, str] | None = None,
+                status: Status = Status.PUBLISHED, progress=None) -> ImportReport:  # noqa: ANN001
+    report = ImportReport()
+    batch: list[EntryData] = []
+    seen: set[str] = set()
+
+    def flush() -> None:
+        for result, _id in store.upsert_many(batch):
+            setattr(report, result.value, getattr(report, result.value) + 1)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for number, row, error in read_rows(path):
+        if error is None:
+            try:
+                entry = row_to_entry(row, kind, mapping or {}, status, source=path.name)
+                if entry.external_id and entry.external_id in seen:
+                    raise ValueError(f"external_id {entry.external_id} 在文件中重复")
+                seen.add(entry.external_id or "")
+                batch.append(entry)
+            except (ValidationError, ValueError, TaxonomyError, TypeError) as exc:
+                error = _reason(exc)
+        if error is not None:
+            report.errors.append(RowError(number, error))
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return report
+
+
+__all__ = ["ImportReport", "RowError", "ImportFormatError", "import_file", "parse_mapping", "UpsertResult"]

@@ -1,0 +1,41 @@
+"""Fixed vocabularies of the knowledge base."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Kind(str, Enum):
+    FAQ = "faq"
+    CASE = "case"
+    ARTICLE = "article"
+
+
+class Status(str, Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+CATEGORIES: tuple[str, ...] = (
+    "劳动争议", "工伤", "婚姻家庭", "继承", "民间借贷", "房屋租赁", "房产物业",
+    "交通事故", "消费维权", "人身损害", "法律援助", "诉讼程序", "其他",
+)
+DEFAULT_CATEGORY = "其他"
+
+
+class TaxonomyError(ValueError):
+    """A value outside the fixed vocabularies."""
+
+
+def check_category(value: str | None) -> str:
+    value = (value or DEFAULT_CATEGORY).strip()
+    if value not in CATEGORIES:
+        raise TaxonomyError(f"未知分类：{value}（可选：{'、'.join(CATEGORIES)}）")
+    return value
+
+
+def check_kind(value: str) -> Kind:
+    try:
+        return Kind(value)
+    except ValueError as exc:
+        raise TaxonomyError(f"unknown kind {value!r}: expected faq, case or article") from exc

@@ -1,0 +1,134 @@
+"""Hostile and broken callbacks: each gets a clean response and a log line, never a 500,
+never a stored half-record; secrets and personal numbers stay out of the logs."""
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from api.log_mask import mask_pii
+from api.models import InboundMessage, OutboxMessage
+from api.wechat_sim import sign
+from api.wechat_xml import render_message
+from assistant import channel_texts as T
+from conftest_wechat import *  # noqa: F401,F403 - fixtures
+from conftest_wechat import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&lol3;</Content><MsgId>1</MsgId></xml>"""
+EXTERNAL_ENTITY = """<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&e;</Content><MsgId>2</MsgId></xml>"""
+
+
+def _post(env, body: bytes | str, content_type: str = "text/xml", **headers) -> httpx.Response:
+    """A correctly signed POST (plaintext-mode parameters) with an arbitrary body."""
+    ts, nonce = str(int(time.time())), "424242"
+    query = {"signature": sign(WX_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    return httpx.post(env.webhook_url, params=query, content=raw,
+                      headers={"Content-Type": content_type, **headers}, timeout=10)
+
+
+BAD = {
+    "malformed": ("<xml><ToUserName>gh</ToUser", "text/xml", 400),
+    "not_xml_root": ("<html><body>hi</body></html>", "text/xml", 400),
+    "billion_laughs": (BILLION_LAUGHS, "text/xml", 400),
+    "external_entity": (EXTERNAL_ENTITY, "text/xml", 400),
+    "wrong_content_type": ('{"MsgType": "text"}', "application/json", 415),
+    "form_content_type": ("a=b", "application/x-www-form-urlencoded", 415),
+    "missing_fields": ("<xml><MsgType>text</MsgType><Content>hi</Content></xml>", "text/xml", 400),
+    "missing_msgid": (render_message({"ToUserName": "gh", "FromUserName": "o_x",
+                                      "CreateTime": "1", "MsgType": "text", "Content": "hi"}),
+                      "text/xml", 400),
+    "bad_create_time": (render_message({"ToUserName": "gh", "FromUserName": "o_x",
+                                        "CreateTime": "soon", "MsgType": "text",
+                                        "Content": "hi", "MsgId": "5"}), "text/xml", 400),
+    "invalid_utf8": (b"<xml><Content>\xff\xfe\xfa</Content></xml>", "text/xml", 400),
+    "empty": (b"", "text/xml", 400),
+    "oversized": ("<xml>" + "a" * (70 * 1024) + "</xml>", "text/xml", 413),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_clean_response_and_nothing_stored(wx_env, caplog, case):
+    body, ctype, status = BAD[case]
+    with caplog.at_level(logging.WARNING, logger="fazhi"):
+        resp = _post(wx_env, body, ctype)
+    assert resp.status_code == status, resp.text
+    assert "Traceback" not in resp.text and "passwd" not in resp.text
+    assert wx_env.count(InboundMessage) == 0 and wx_env.count(OutboxMessage) == 0
+    assert any("rejected POST /wechat" in r.getMessage() for r in caplog.records)
+    assert httpx.get(f"{wx_env.base_url}/healthz").status_code == 200  # still serving
+
+
+def test_oversized_body_refused_without_reading_it(wx_env):
+    """A declared 10 MB body is refused from the headers, before any of it is sent."""
+    ts, nonce = str(int(time.time())), "434343"
+    query = {"signature": sign(WX_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+    target = "/wechat?" + urlencode(query)
+    with socket.create_connection(("127.0.0.1", wx_env.server.port), timeout=5) as sock:
+        sock.sendall((f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Content-Type: text/xml\r\nContent-Length: 10485760\r\n\r\n<xml>")
+                     .encode("ascii"))
+        head = sock.recv(4096).decode("latin-1")
+    assert head.startswith("HTTP/1.1 413")
+
+
+def test_enormous_text_is_answered_and_truncated(wx_env):
+    text = "公司拖欠工资怎么办" * 3000  # ~80 KB of UTF-8: over the body limit
+    d = wx_env.sim.send_text("o_huge", text)
+    assert not d.ok and d.attempts[0].status == 413
+    text = "公司拖欠工资怎么办，" * 1500  # ~45 KB: within the limit, far beyond a question
+    d = wx_env.sim.send_text("o_huge", text)
+    assert d.ok and d.reply
+    [row] = wx_env.inbound()
+    assert len(row.content) <= 4000
+
+
+def test_emoji_flood_gets_a_clean_reply(wx_env):
+    d = wx_env.sim.send_text("o_emoji", "😀🎉🔥" * 600 + "👨‍👩‍👧‍👦" * 100)
+    assert d.ok and d.reply and len(d.reply.encode("utf-8")) <= 2048
+    d = wx_env.sim.send_text("o_emoji2", "欠薪😡😡😡怎么办🙏🙏")
+    assert d.ok and d.reply
+
+
+def test_unknown_event_is_acknowledged(wx_env):
+    d = wx_env.sim.send_event("o_evt_x", "SOME_NEW_EVENT")
+    assert d.ok and d.attempts[0].body == "success"
+    d = wx_env.sim.send_event("o_evt_y", "CLICK", key="NO_SUCH_KEY")
+    assert d.ok and d.reply == T.EMPTY_TEXT
+
+
+def test_secrets_and_personal_numbers_stay_out_of_logs(wx_env_factory, caplog):
+    env = wx_env_factory("safe", wechat_reply_budget_s=0.0)  # replies via custom/send
+    with caplog.at_level(logging.DEBUG):
+        env.sim.send_text("o_pii", "我身份证110101199003071234，电话13812345678，公司拖欠工资")
+        env.sim.send_text("o_pii2", "转人工")
+        env.sim.wait_for("o_pii2", 1)
+        env.wait_outbox_settled()
+        _post(env, "<xml>")  # a rejection log line
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "inbound" in text and "custom/send" in text  # the traffic was logged ...
+    access_token = env.sim.state.stable
+    assert access_token
+    for secret in (WX_TOKEN, WX_APP_SECRET, WX_AES_KEY, access_token, "110101199003071234",
+                   "13812345678"):
+        assert secret not in text  # ... without secrets or full numbers
+    assert "110101********1234" in text and "138****5678" in text
+
+
+def test_mask_pii():
+    masked = mask_pii("身份证 11010119900307123X 手机 +86 138-1234-5678 座机 010-12345678"
+                      " url /send?access_token=abcDEF123&x=1")
+    assert "11010119900307123X" not in masked and "110101********123X" in masked
+    assert "abcDEF123" not in masked and "access_token=***&x=1" in masked
+    assert "1234-5678" not in masked and "5678" in masked
+    assert "12345678" not in masked

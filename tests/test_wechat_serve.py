@@ -1,0 +1,124 @@
+"""`fazhi serve` as a real process: crash (SIGKILL) and restart lose nothing."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from api.models import InboundMessage, OutboxMessage
+from api.wechat_sim import WeChatSimulator
+from conftest_wechat import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
+from knowledge.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _start(env: dict, port: int, log: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "api.app", "--port", str(port),
+                             "--log-level", "warning"], cwd=ROOT, env=env,
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-2000:]
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("server did not become healthy")
+
+
+@pytest.mark.slow
+def test_serve_process_crash_and_restart_resumes_outbox_and_inbound(tmp_path):
+    port = _free_port()
+    sim = WeChatSimulator(f"http://127.0.0.1:{port}/wechat", WX_TOKEN, WX_APP_ID,
+                          WX_APP_SECRET).start()
+    env = dict(os.environ, FAZHI_DATA_DIR=str(tmp_path / "data"), FAZHI_EMBED_MODEL="hashing",
+               FAZHI_WECHAT_TOKEN=WX_TOKEN, FAZHI_WECHAT_APP_ID=WX_APP_ID,
+               FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=sim.url,
+               FAZHI_WECHAT_REPLY_BUDGET_S="0", FAZHI_WECHAT_RECOVER_AFTER_S="1",
+               FAZHI_WECHAT_OUTBOX_BACKOFF_S="0.05")
+    log = tmp_path / "serve.log"
+    proc = _start(env, port, log)
+    try:
+        sim.state.inject("custom_send", http_status=503, count_=10_000)  # WeChat API down
+        for i in range(5):
+            assert sim.send_text(f"o_crash_{i}", "房东不退押金怎么办").ok
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)  # crash with everything unsent
+        proc.wait()
+        engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'fazhi.db'}")
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(InboundMessage)) == 5
+            assert conn.scalar(select(func.count()).select_from(OutboxMessage)
+                               .where(OutboxMessage.status == "sent")) == 0
+        sim.state.faults.clear()
+        proc = _start(env, port, log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(sim.state.custom_sent) < 5:
+            time.sleep(0.1)
+        assert sorted(m["openid"] for m in sim.state.custom_sent) == \
+            [f"o_crash_{i}" for i in range(5)]  # each resident answered exactly once
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(InboundMessage)
+                               .where(InboundMessage.status != "answered")) == 0
+        engine.dispose()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        sim.stop()
+
+
+@pytest.mark.slow
+def test_serve_two_worker_processes_share_dedupe_and_token(tmp_path):
+    port = _free_port()
+    sim = WeChatSimulator(f"http://127.0.0.1:{port}/wechat", WX_TOKEN, WX_APP_ID,
+                          WX_APP_SECRET).start()
+    env = dict(os.environ, FAZHI_DATA_DIR=str(tmp_path / "data"), FAZHI_EMBED_MODEL="hashing",
+               FAZHI_WECHAT_TOKEN=WX_TOKEN, FAZHI_WECHAT_APP_ID=WX_APP_ID,
+               FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=sim.url,
+               FAZHI_WECHAT_REPLY_BUDGET_S="0")
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "api.app", "--port", str(port),
+                             "--workers", "2", "--log-level", "warning"], cwd=ROOT, env=env,
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        time.sleep(2)  # both workers up (the first healthy answer may come from one)
+        for i in range(8):
+            fields = sim.message_fields("text", f"o_mw_{i}", "房东不退押金怎么办",
+                                        msg_id=str(880000 + i))
+            for _ in range(3):  # the same callback three times: whichever worker gets it
+                assert sim.deliver(fields, attempts=1).ok
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(sim.state.custom_sent) < 8:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert sorted(m["openid"] for m in sim.state.custom_sent) == \
+            [f"o_mw_{i}" for i in range(8)]  # one answer each
+        assert sim.state.calls["stable_token"] == 1  # one token for both workers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        sim.stop()
