@@ -18,7 +18,7 @@ from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from api.models import AccessTokenRow
-from api.timeutil import as_utc, from_epoch, utcnow
+from knowledge.timeutil import as_utc, from_epoch, utcnow
 from api.wechat_api import WeChatApi
 from knowledge.db import session_factory
 

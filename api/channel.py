@@ -24,12 +24,13 @@ from api.log_mask import preview
 from api.models import InboundMessage
 from api.outbox import Outbox, add_messages, release_held
 from api.rate_limit import RateLimiter
-from api.timeutil import utcnow
+from api.transcript import recent_transcript
 from api.wechat_xml import WeChatMessage
 from assistant import channel_texts as T
 from assistant.dialogue import AssistantLike, Dialogue, DialogueReply
 from knowledge.db import session_factory
 from knowledge.settings import Settings
+from knowledge.timeutil import utcnow
 
 log = logging.getLogger("fazhi.wechat.channel")
 
@@ -100,7 +101,7 @@ class Channel:
                  outbox: Outbox) -> None:
         self.settings = settings
         self._sessions = session_factory(engine)
-        self.dialogue = Dialogue(assistant)
+        self.dialogue = Dialogue(assistant, recent_transcript)
         self.outbox = outbox
         self.limiter = RateLimiter(settings.wechat_rate_limit_count,
                                    settings.wechat_rate_limit_window_s)

@@ -4,16 +4,13 @@ The schema is created by migration ``0002_channel``.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from knowledge.timeutil import utcnow
 
 
 class InboundMessage(Base):

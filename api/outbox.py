@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.access_token import AccessTokenManager, TokenUnavailable
 from api.models import OutboxMessage
-from api.timeutil import utcnow
+from knowledge.timeutil import utcnow
 from api.wechat_api import HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError, WeChatUnavailable
 from knowledge.db import session_factory
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import InboundMessage
-from api.timeutil import as_utc, utcnow
+from knowledge.timeutil import as_utc, utcnow
 from assistant.conversation_models import Conversation
 
 

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from api.timeutil import as_utc
+from knowledge.timeutil import as_utc
 from assistant import channel_texts as T
 from assistant import tickets
 from assistant.conversation_models import Conversation, Rating, utcnow
@@ -82,8 +82,10 @@ def append_line(messages: list[str], line: str) -> list[str]:
 
 
 class Dialogue:
-    def __init__(self, assistant: AssistantLike) -> None:
+    def __init__(self, assistant: AssistantLike,
+                 transcript: tickets.TranscriptReader | None = None) -> None:
         self.assistant = assistant
+        self.transcript = transcript  # earlier conversation attached to new tickets
 
     # -- state ------------------------------------------------------------------
     @staticmethod
@@ -205,7 +207,8 @@ class Dialogue:
                 recent = self._recent_history(conv)
                 question = (f"{recent[-1]}（{text}）" if outcome.reason == "explicit_request"
                             and recent else text)
-                ticket = tickets.create_ticket(s, conv.openid, question, outcome, inbound_id)
+                ticket = tickets.create_ticket(s, conv.openid, question, outcome, inbound_id,
+                                               self.transcript)
                 reply.messages = append_line(messages, T.TICKET_CREATED.format(no=ticket.ticket_no))
                 reply.ticket_no = ticket.ticket_no
                 open_ticket = None  # the reply is attached below through the new ticket

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import InboundMessage, OutboxMessage
 from assistant.conversation_models import Ticket, TicketMessage, utcnow
 from assistant.outcome import Decision, Outcome
 
@@ -21,7 +21,12 @@ EMERGENCY = "emergency"
 NORMAL = "normal"
 # How much earlier conversation travels with a new ticket.
 TRANSCRIPT_WINDOW = timedelta(hours=24)
-TRANSCRIPT_LIMIT = 20
+
+#: One line of a resident's recent conversation: (time, "in"/"out", inbound id, text).
+TranscriptLine = tuple[datetime, str, "int | None", str]
+#: Reads a resident's recent conversation since a time, oldest first.  The channel owns the
+#: message log, so it supplies this reader.
+TranscriptReader = Callable[[Session, str, datetime], list[TranscriptLine]]
 
 
 class TicketNotFound(LookupError):
@@ -57,24 +62,9 @@ def _candidates(outcome: Outcome | None) -> list[dict]:
             for c in outcome.candidates]
 
 
-def _transcript(s: Session, openid: str, since: datetime) -> list[tuple[datetime, str, int | None, str]]:
-    """Recent resident messages and our replies, oldest first."""
-    rows: list[tuple[datetime, str, int | None, str]] = []
-    for m in s.scalars(select(InboundMessage).where(InboundMessage.openid == openid,
-                                                    InboundMessage.received_at >= since,
-                                                    InboundMessage.msg_type != "event")
-                       .order_by(InboundMessage.id.desc()).limit(TRANSCRIPT_LIMIT)):
-        rows.append((m.received_at, "in", m.id, m.content))
-    for o in s.scalars(select(OutboxMessage).where(OutboxMessage.openid == openid,
-                                                   OutboxMessage.created_at >= since)
-                       .order_by(OutboxMessage.id.desc()).limit(TRANSCRIPT_LIMIT)):
-        rows.append((o.created_at, "out", o.inbound_id, o.content))
-    rows.sort(key=lambda r: (r[0].replace(tzinfo=None), r[1] == "out"))
-    return rows
-
-
 def create_ticket(s: Session, openid: str, question: str, outcome: Outcome | None,
-                  inbound_id: int | None, reason: str = "") -> Ticket:
+                  inbound_id: int | None, transcript: TranscriptReader | None = None,
+                  reason: str = "") -> Ticket:
     now = utcnow()
     emergency = outcome is not None and outcome.decision is Decision.EMERGENCY
     ticket = Ticket(openid=openid, status=OPEN, priority=EMERGENCY if emergency else NORMAL,
@@ -85,7 +75,8 @@ def create_ticket(s: Session, openid: str, question: str, outcome: Outcome | Non
     s.add(ticket)
     s.flush()  # the id makes the ticket number
     ticket.ticket_no = ticket_number(ticket.id, now)
-    for at, direction, in_id, content in _transcript(s, openid, now - TRANSCRIPT_WINDOW):
+    earlier = transcript(s, openid, now - TRANSCRIPT_WINDOW) if transcript else []
+    for at, direction, in_id, content in earlier:
         if in_id == inbound_id and direction == "in":
             continue  # the triggering message is attached below, once
         s.add(TicketMessage(ticket_id=ticket.id, inbound_id=in_id, direction=direction,

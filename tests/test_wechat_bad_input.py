@@ -15,8 +15,7 @@ from api.models import InboundMessage, OutboxMessage
 from api.wechat_sim import sign
 from api.wechat_xml import render_message
 from assistant import channel_texts as T
-from conftest_wechat import *  # noqa: F401,F403 - fixtures
-from conftest_wechat import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN
+from conftest import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

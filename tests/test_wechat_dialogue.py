@@ -13,7 +13,6 @@ from assistant import channel_texts as T
 from assistant.conversation_models import Rating, Ticket, TicketMessage
 from assistant.dialogue import parse_choice, parse_rating
 from assistant.outcome import Decision
-from conftest_wechat import *  # noqa: F401,F403 - fixtures
 
 
 def test_parse_choice_and_rating():

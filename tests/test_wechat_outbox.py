@@ -10,8 +10,7 @@ from api.access_token import AccessTokenManager, DbTokenStore, RedisTokenStore
 from api.models import InboundMessage, OutboxMessage
 from api.wechat_api import WeChatApi
 from assistant.reply import WECHAT_MAX_BYTES
-from conftest_wechat import *  # noqa: F401,F403 - fixtures
-from conftest_wechat import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
+from conftest import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
 from knowledge.db import make_engine
 
 
@@ -188,7 +187,7 @@ def test_unanswered_inbound_is_recovered_after_a_crash(wx_env_factory):
     env = wx_env_factory(wechat_recover_after_s=0.5)
     from sqlalchemy.orm import Session
 
-    from api.timeutil import utcnow
+    from knowledge.timeutil import utcnow
 
     with Session(env.engine) as s, s.begin():
         s.add(InboundMessage(dedupe_key="msg:crash1", openid="o_crash", msg_type="text",

@@ -8,8 +8,7 @@ import pytest
 from api.access_token import AccessTokenManager, DbTokenStore
 from api.models import InboundMessage, OutboxMessage
 from api.wechat_api import WeChatApi
-from conftest_wechat import *  # noqa: F401,F403 - fixtures
-from conftest_wechat import WX_APP_ID, WX_APP_SECRET
+from conftest import WX_APP_ID, WX_APP_SECRET
 from knowledge.db import make_engine
 
 

@@ -11,8 +11,7 @@ from api.models import InboundMessage
 from api.wechat_sim import sign
 from assistant import channel_texts as T
 from assistant.conversation_models import Conversation
-from conftest_wechat import *  # noqa: F401,F403 - fixtures
-from conftest_wechat import WX_TOKEN
+from conftest import WX_TOKEN
 
 
 # -- URL verification --------------------------------------------------------------------

@@ -9,8 +9,7 @@ import pytest
 
 from api.models import InboundMessage, OutboxMessage
 from assistant.conversation_models import Ticket
-from conftest_wechat import *  # noqa: F401,F403 - fixtures
-from conftest_wechat import redis_or_skip
+from conftest import redis_or_skip
 
 
 def _post_same(env, fields, n: int) -> list[httpx.Response]:
@@ -77,7 +76,7 @@ def test_events_deduplicated_by_sender_and_create_time(wx_env):
 def test_dedupe_across_two_server_processes_sharing_the_database(wx_env):
     """Two app instances (as two workers would be) on one database: one answer."""
     from api.app import create_app
-    from conftest_wechat import UvicornThread, _free_port
+    from conftest import UvicornThread, _free_port
 
     other = UvicornThread(create_app(wx_env.settings, assistant=wx_env.assistant),
                           _free_port()).start()

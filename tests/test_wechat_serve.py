@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from api.models import InboundMessage, OutboxMessage
 from api.wechat_sim import WeChatSimulator
-from conftest_wechat import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
+from conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
 from knowledge.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
