@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: setup
 	$(FAZHI) model prepare
-	$(FAZHI) serve --host $(HOST) --port $(PORT)
+	FAZHI_WECHAT_TOKEN=$${FAZHI_WECHAT_TOKEN:-fazhi-demo} $(FAZHI) serve --host $(HOST) --port $(PORT)
 
 chat: setup
 	$(FAZHI) chat

@@ -5,7 +5,6 @@ uvicorn accepts connections, so ``/healthz`` answers only once the service can a
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 from contextlib import asynccontextmanager
@@ -18,8 +17,13 @@ from sqlalchemy import text
 
 from api import log_mask
 from api.access_token import AccessTokenManager, make_token_store
+from api.accounts import accounts_from_settings
+from api.alerts import OverdueSweeper
 from api.channel import Channel
+from api.console import install_console
+from api.desk import Desk
 from api.outbox import Outbox
+from api.web_auth import WebAuth
 from api.webhook import WebhookHandler, make_router
 from api.wechat_api import WeChatApi
 from api.wechat_crypto import CallbackAuthenticator
@@ -102,11 +106,17 @@ def create_app(settings: Settings, assistant=None,  # noqa: ANN001 - Assistant o
                                         settings.wechat_reply_budget_s)
         state["runtime"] = Runtime(settings, channel, outbox, tokens)
         app.state.runtime = state["runtime"]
+        app.state.desk = Desk(engine, settings, outbox)  # the lawyer console's queue
+        app.state.accounts = accounts_from_settings(engine, settings)
+        app.state.web_auth = WebAuth(engine, app.state.accounts, settings)
+        sweeper = OverdueSweeper(engine, settings)
         outbox.start()
+        sweeper.start()
         log.info("wechat channel ready (%s mode)", "safe" if auth.safe_mode else "plaintext")
         try:
             yield
         finally:
+            sweeper.stop()
             outbox.stop()
             channel.close()
             if api is not None:
@@ -117,6 +127,7 @@ def create_app(settings: Settings, assistant=None,  # noqa: ANN001 - Assistant o
                   openapi_url=None)
     handler = _LateHandler()
     app.include_router(make_router(handler))  # type: ignore[arg-type]
+    install_console(app)  # /login, /lawyer/, /admin/, /static/
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -171,18 +182,3 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
         return
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
                 timeout_graceful_shutdown=5)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m api.app``: the same as ``fazhi serve``, for benchmarks and debugging."""
-    parser = argparse.ArgumentParser(prog="python -m api.app")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--log-level", default="info")
-    args = parser.parse_args(argv)
-    serve(Settings(), args.host, args.port, args.workers, args.log_level)
-
-
-if __name__ == "__main__":
-    main()

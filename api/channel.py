@@ -28,6 +28,7 @@ from api.transcript import recent_transcript
 from api.wechat_xml import WeChatMessage
 from assistant import channel_texts as T
 from assistant.dialogue import AssistantLike, Dialogue, DialogueReply
+from assistant.queue import QueuePolicy
 from knowledge.db import session_factory
 from knowledge.settings import Settings
 from knowledge.timeutil import utcnow
@@ -101,7 +102,8 @@ class Channel:
                  outbox: Outbox) -> None:
         self.settings = settings
         self._sessions = session_factory(engine)
-        self.dialogue = Dialogue(assistant, recent_transcript)
+        self.dialogue = Dialogue(assistant, recent_transcript,
+                                 QueuePolicy.from_settings(settings))
         self.outbox = outbox
         self.limiter = RateLimiter(settings.wechat_rate_limit_count,
                                    settings.wechat_rate_limit_window_s)

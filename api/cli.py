@@ -214,9 +214,32 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
         book.notes[assistant.embedder.name] = args.note
     book.save()
     assistant.calibration = book
-    print("answer threshold: share answered / precision of answers (hybrid)")
+    print("threshold  answered(in KB)  answered(out of KB)  precision   [hybrid]")
     for row in threshold_table(assistant, cases):
-        print(f"  {row['threshold']:.2f}  {row['answered']:.3f}  {row['precision']}")
+        print(f"  {row['threshold']:.2f}     {row['answered_in_kb']:.3f}            "
+              f"{row['answered_out_of_kb']:.3f}            {row['precision']}")
+    return 0
+
+
+# -- service -------------------------------------------------------------------
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from api.app import ConfigError, serve  # noqa: PLC0415
+
+    try:
+        serve(settings, args.host, args.port, args.workers, args.log_level)
+    except ConfigError as exc:
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_wechat_sim(settings: Settings, args: argparse.Namespace) -> int:
+    from api.wechat_sim import run_simulator  # noqa: PLC0415
+
+    run_simulator(args.host, args.port, webhook_url=args.webhook, token=settings.wechat_token,
+                  app_id=settings.wechat_app_id, app_secret=settings.wechat_app_secret,
+                  aes_key=settings.wechat_aes_key,
+                  mode=args.mode or ("safe" if settings.wechat_aes_key else "plain"))
     return 0
 
 
@@ -271,6 +294,24 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("files", nargs="+")
     cal.add_argument("--note", help="记录校准所用的数据与知识库")
     cal.set_defaults(func=cmd_calibrate)
+
+    srv = sub.add_parser("serve", help="启动微信公众号服务（/wechat、/healthz）")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--workers", type=int, default=1)
+    srv.add_argument("--log-level", default="info")
+    srv.set_defaults(func=cmd_serve)
+    sim = sub.add_parser("wechat-sim", help="本地微信模拟器（回调与接口），用于测试和演示")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8090)
+    sim.add_argument("--webhook", default="http://127.0.0.1:8000/wechat", help="服务的回调地址")
+    sim.add_argument("--mode", choices=["plain", "compat", "safe"],
+                     help="默认：设置了 FAZHI_WECHAT_AES_KEY 时为 safe，否则 plain")
+    sim.set_defaults(func=cmd_wechat_sim)
+    from api import cli_users  # noqa: PLC0415 - light import, keeps startup fast
+    cli_users.add_parser(sub)
+    from api import cli_report  # noqa: PLC0415
+    cli_report.add_parser(sub)
     return p
 
 

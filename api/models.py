@@ -63,6 +63,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ticket_message_id: Mapped[int | None] = mapped_column(Integer, index=True)  # lawyer reply
 
 
 class AccessTokenRow(Base):

@@ -23,9 +23,38 @@ TICKET_CREATED = "您的咨询单号：{no}（请保留，联系律师时可提�
 TICKET_ALREADY_OPEN = ("您已有一张处理中的咨询单：{no}，值班律师会尽快通过本公众号回复您。"
                        "您补充的信息已一并记录到该咨询单。")
 TICKET_ATTACHED = "您补充的信息已记录到咨询单 {no}，值班律师会一并看到。"
+TICKET_REOPENED = ("您的补充问题已转给为您解答的律师（咨询单 {no}），"
+                   "律师会通过本公众号继续回复您。")
+# The expected wait: measured from recent first responses, or the service's commitment.
+WAIT_MEASURED = "预计约{wait}内有律师回复（前面还有 {ahead} 位居民在等待）。"
+WAIT_COMMITMENT = "值班律师将在{wait}内回复您。"
+WAIT_NEXT = "您是下一位，值班律师将在{wait}内回复您。"
 NO_TICKETS = "您目前没有咨询单。直接描述问题即可获得解答；需要律师帮助请回复“转人工”。"
 MY_TICKETS_HEAD = "您最近的咨询单："
-TICKET_STATUS = {"open": "处理中", "closed": "已办结"}
+MY_TICKETS_WORDS = frozenset({"我的咨询", "我的咨询单", "咨询单", "查询咨询", "咨询进度",
+                              "查询进度", "查进度", "我的工单"})
+TICKET_STATUS = {
+    "waiting": "排队中，等待律师接单", "claimed": "律师正在处理", "answered": "律师已回复",
+    "transferred": "已转交其他律师", "reopened": "补充问题处理中", "closed": "已办结",
+    "expired": "已结束",
+}
+TICKET_DUE = "（预计{due}前回复）"
+TICKET_RATED = "（您的评价：{score} 分）"
+# Appended to every lawyer reply: the resident's next "5"/"1" rates it.
+LAWYER_REPLY_HEAD = "【律师回复 · 咨询单 {no}】"
+TICKET_RATING_PROMPT = "对律师的回复满意吗？回复 5 满意 / 1 不满意。"
+TICKET_RATING_THANKS_GOOD = "感谢您的评价！如还有疑问，直接回复补充即可。"
+TICKET_RATING_THANKS_BAD = ("感谢您的反馈，我们会转告律师并改进。如问题仍未解决，请直接回复补充说明，"
+                            "或回复“转人工”，律师会继续跟进。")
+
+
+def duration_text(minutes: int) -> str:
+    """A wait in words: “30分钟”, “3小时”, “2天”（rounded up: never promise too little）."""
+    if minutes < 60:
+        return f"{max(1, minutes)}分钟"
+    if minutes < 48 * 60:
+        return f"{-(-minutes // 60)}小时"
+    return f"{-(-minutes // (24 * 60))}天"
 
 VOICE_UNRECOGNISED = "抱歉，暂时无法识别这条语音。请用文字输入您的问题，我们会尽快解答。"
 UNSUPPORTED = ("收到！目前我们只能处理文字消息（以及能识别成文字的语音）。"

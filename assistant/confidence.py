@@ -82,10 +82,9 @@ class CalibrationBook:
         found = self.entries.get(self.key(model, mode))
         if found is not None:
             return found
-        # An uncalibrated model borrows the default model's curve for the same mode.
-        for key, value in self.entries.items():
-            if key.endswith("|" + mode):
-                return value
+        # Features are on each model's own scale, so another model's curve would mislead:
+        # an uncalibrated model (e.g. the tests' hashing embedder) gets a neutral prior on the
+        # fused score and its margin until `fazhi calibrate` is run for it.
         return LogisticCalibration(coef=[4.0, 6.0, 0.0, 0.0, 0.0], intercept=-4.0, source="built-in prior")
 
     def margin(self, model: str, default: float) -> float:

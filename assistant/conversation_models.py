@@ -1,7 +1,7 @@
 """ORM models of the resident side of the channel: conversation state, ratings, tickets.
 
 Residents are identified only by their WeChat OpenID; no real names are stored.
-The schema is created by migration ``0002_channel``.
+The schema is created by migrations ``0002_channel`` and ``0004_lawyer_queue``.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class Conversation(Base):
     last_topic: Mapped[str | None] = mapped_column(Text)  # last substantive question
     history: Mapped[list] = mapped_column(JSON, default=list)  # recent questions, newest last
     last_entry_id: Mapped[int | None] = mapped_column(Integer)  # the entry a rating refers to
+    rating_ticket_id: Mapped[int | None] = mapped_column(Integer)  # the lawyer answer it rates
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rate_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -43,14 +44,18 @@ class Rating(Base):
 
 
 class Ticket(Base):
-    """An escalation waiting for a lawyer: the lawyer queue reads these rows."""
+    """An escalation for a lawyer: the lawyer queue reads and moves these rows.
+
+    ``status`` follows the lifecycle of ``assistant.queue`` (waiting, claimed, answered,
+    closed, transferred, reopened, expired); ``claimed_by`` is the owning lawyer (users.id).
+    """
 
     __tablename__ = "wx_tickets"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True, default="open")
+    status: Mapped[str] = mapped_column(String(16), index=True, default="waiting")
     priority: Mapped[str] = mapped_column(String(16), index=True, default="normal")
     reason: Mapped[str] = mapped_column(String(64), default="")
     question: Mapped[str] = mapped_column(Text, default="")
@@ -60,6 +65,17 @@ class Ticket(Base):
                                                  index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    region: Mapped[str | None] = mapped_column(String(64))
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    claimed_by: Mapped[int | None] = mapped_column(Integer, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    kb_entry_id: Mapped[int | None] = mapped_column(Integer)  # draft made from the answer
 
 
 class TicketMessage(Base):
@@ -71,6 +87,8 @@ class TicketMessage(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("wx_tickets.id", ondelete="CASCADE"),
                                            index=True)
     inbound_id: Mapped[int | None] = mapped_column(Integer)
-    direction: Mapped[str] = mapped_column(String(8))  # "in" (resident) / "out" (assistant)
+    # "in" (resident) / "out" (assistant) / "lawyer" (a lawyer's reply, by ``author_id``)
+    direction: Mapped[str] = mapped_column(String(8))
+    author_id: Mapped[int | None] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -2,9 +2,18 @@
 
 * after suggestions, "1"/"2"/"3" picks one (``Assistant.answer_entry``);
 * after an answer, "5"/"1" (满意/不满意) is a rating recorded against the answering entry;
+* after a lawyer's reply, "5"/"1" rates that reply: it is stored on the ticket (and so counts
+  for the lawyer who owns it);
+* "我的咨询" lists the resident's tickets with their status;
 * anything else is a question, asked with the resident's recent questions as ``history`` so
   that a short follow-up ("那赔偿怎么算？") is rewritten with the last topic by the assistant;
-* escalations open a ticket, or attach to the resident's open ticket.
+* escalations open a ticket (the resident gets its number and an honest expected wait), or
+  attach to the resident's open ticket.  Once a lawyer has answered, the ticket stays open:
+  further messages are still answered by the assistant and attached for the lawyer to see,
+  and a message that needs a person again (转人工, a question we cannot answer, an emergency)
+  reopens the ticket for the same lawyer with a fresh deadline (首问负责制) rather than
+  starting over with someone new.  A closed or expired ticket is not reopened by the
+  resident: a new escalation opens a new ticket.
 
 All reads and the assistant call come before any write, and the caller commits the session
 together with the outbound messages: a crash leaves either everything or nothing.
@@ -20,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from knowledge.timeutil import as_utc
 from assistant import channel_texts as T
-from assistant import tickets
-from assistant.conversation_models import Conversation, Rating, utcnow
+from assistant import queue, tickets
+from assistant.conversation_models import Conversation, Rating, Ticket, utcnow
 from assistant.outcome import Decision, Outcome
 from assistant.reply import WECHAT_MAX_BYTES, split_message
 from knowledge.store import EntryNotFound
@@ -29,6 +38,7 @@ from knowledge.store import EntryNotFound
 IDLE = "idle"
 AWAITING_CHOICE = "awaiting_choice"
 AWAITING_RATING = "awaiting_rating"
+AWAITING_TICKET_RATING = "awaiting_ticket_rating"
 
 HISTORY_TTL = timedelta(minutes=30)  # a follow-up refers to a question asked recently
 HISTORY_LEN = 3
@@ -81,11 +91,29 @@ def append_line(messages: list[str], line: str) -> list[str]:
     return messages + split_message(line)
 
 
+def expect_ticket_rating(s: Session, openid: str, ticket_id: int) -> None:
+    """A lawyer answered: the resident's next "5"/"1" rates that answer."""
+    conv = Dialogue.state_of(s, openid)
+    conv.state, conv.suggestions = AWAITING_TICKET_RATING, []
+    conv.last_entry_id, conv.rating_ticket_id = None, ticket_id
+    Dialogue._save(s, conv)
+
+
+def wait_text(estimate: queue.WaitEstimate) -> str:
+    if estimate.basis == "history":
+        return T.WAIT_MEASURED.format(wait=T.duration_text(estimate.minutes),
+                                      ahead=estimate.ahead)
+    text = T.WAIT_NEXT if estimate.ahead == 0 else T.WAIT_COMMITMENT
+    return text.format(wait=T.duration_text(estimate.deadline_minutes))
+
+
 class Dialogue:
     def __init__(self, assistant: AssistantLike,
-                 transcript: tickets.TranscriptReader | None = None) -> None:
+                 transcript: tickets.TranscriptReader | None = None,
+                 policy: queue.QueuePolicy | None = None) -> None:
         self.assistant = assistant
         self.transcript = transcript  # earlier conversation attached to new tickets
+        self.policy = policy or queue.QueuePolicy()  # deadlines of new tickets
 
     # -- state ------------------------------------------------------------------
     @staticmethod
@@ -117,6 +145,12 @@ class Dialogue:
             conv = self.state_of(s, openid)
             if not text:
                 return DialogueReply([T.EMPTY_TEXT], "notice")
+            if text.rstrip("?？。!！") in T.MY_TICKETS_WORDS:
+                return self.my_tickets(s, openid)
+            if conv.state == AWAITING_TICKET_RATING and conv.rating_ticket_id is not None:
+                score = parse_rating(text)
+                if score is not None:
+                    return self._rate_ticket(s, conv, score)
             if conv.state == AWAITING_CHOICE and conv.suggestions:
                 choice = parse_choice(text)
                 if choice is not None:
@@ -131,7 +165,7 @@ class Dialogue:
     def subscribe(self, s: Session, openid: str) -> DialogueReply:
         conv = self.state_of(s, openid)
         conv.subscribed, conv.unsubscribed_at = True, None
-        conv.state, conv.suggestions = IDLE, []
+        conv.state, conv.suggestions, conv.rating_ticket_id = IDLE, [], None
         self._save(s, conv)
         return DialogueReply([T.WELCOME], "welcome")
 
@@ -146,9 +180,24 @@ class Dialogue:
         if not views:
             return DialogueReply([T.NO_TICKETS], "notice")
         lines = [T.MY_TICKETS_HEAD]
+        now = utcnow()
         for v in views:
             question = v.question if len(v.question) <= 30 else v.question[:30] + "…"
-            lines.append(f"· {v.ticket_no}（{T.TICKET_STATUS.get(v.status, v.status)}）{question}")
+            line = f"· {v.ticket_no}（{T.TICKET_STATUS.get(v.status, v.status)}）{question}"
+            if v.status in queue.PENDING_STATES:
+                # A queued ticket: the measured estimate when there is one; otherwise (and
+                # once a lawyer works on it) the deadline the service committed to.
+                when = v.deadline_at or now
+                if v.claimed_by is None:
+                    est = queue.expected_wait(s, self.policy, v.priority, v.category, now,
+                                              before_id=v.id)
+                    if est.basis == "history":
+                        when = now + timedelta(minutes=est.minutes)
+                local = when.astimezone(queue.CHINA_TZ)
+                line += T.TICKET_DUE.format(due=f"{local.month}月{local.day}日 {local:%H:%M}")
+            elif v.rating is not None:
+                line += T.TICKET_RATED.format(score=v.rating)
+            lines.append(line)
         return DialogueReply(split_message("\n".join(lines)), "notice")
 
     # -- branches ---------------------------------------------------------------
@@ -178,6 +227,21 @@ class Dialogue:
         text = T.RATING_THANKS_GOOD if score >= 4 else T.RATING_THANKS_BAD
         return DialogueReply([text], "rating", entry_id=entry_id, notes={"score": score})
 
+    def _rate_ticket(self, s: Session, conv: Conversation, score: int) -> DialogueReply:
+        ticket = queue.rate(s, conv.rating_ticket_id, score)
+        conv.state, conv.rating_ticket_id = IDLE, None  # one rating per lawyer answer
+        self._save(s, conv)
+        text = T.TICKET_RATING_THANKS_GOOD if score >= 4 else T.TICKET_RATING_THANKS_BAD
+        tickets.attach(s, ticket, "in", str(score))
+        tickets.attach(s, ticket, "out", text)
+        return DialogueReply([text], "ticket_rating", ticket_no=ticket.ticket_no,
+                             notes={"score": score, "ticket_id": ticket.id})
+
+    def _created_note(self, s: Session, ticket: Ticket) -> str:
+        estimate = queue.expected_wait(s, self.policy, ticket.priority, ticket.category,
+                                       before_id=ticket.id)
+        return T.TICKET_CREATED.format(no=ticket.ticket_no) + wait_text(estimate)
+
     def _apply(self, s: Session, conv: Conversation, text: str, outcome: Outcome,
                inbound_id: int | None, asked: bool = True) -> DialogueReply:
         open_ticket = tickets.open_ticket(s, conv.openid)
@@ -185,7 +249,7 @@ class Dialogue:
         messages = list(outcome.messages)
         reply = DialogueReply(messages, decision.value, outcome=outcome)
         conv.state, conv.suggestions = IDLE, []
-        conv.last_entry_id = None
+        conv.last_entry_id, conv.rating_ticket_id = None, None
 
         if decision is Decision.ANSWER:
             reply.messages = append_line(messages, T.RATING_PROMPT)
@@ -197,9 +261,20 @@ class Dialogue:
         elif decision in (Decision.ESCALATE, Decision.EMERGENCY):
             emergency = decision is Decision.EMERGENCY
             if open_ticket is not None:
-                tickets.attach(s, open_ticket, "in", text, inbound_id, emergency=emergency)
-                note = (T.TICKET_ALREADY_OPEN if outcome.reason == "explicit_request"
-                        else T.TICKET_ATTACHED).format(no=open_ticket.ticket_no)
+                tickets.attach(s, open_ticket, "in", text, inbound_id, emergency=emergency,
+                               policy=self.policy)
+                if open_ticket.status == queue.ANSWERED:
+                    # The lawyer's answer did not settle it: back to the same lawyer.
+                    s.flush()
+                    open_ticket = queue.reopen(s, open_ticket.id, self.policy, None)
+                    note = T.TICKET_REOPENED.format(no=open_ticket.ticket_no)
+                else:
+                    note = (T.TICKET_ALREADY_OPEN if outcome.reason == "explicit_request"
+                            else T.TICKET_ATTACHED).format(no=open_ticket.ticket_no)
+                    if open_ticket.claimed_by is None:  # still queued: how long now
+                        note += wait_text(queue.expected_wait(
+                            s, self.policy, open_ticket.priority, open_ticket.category,
+                            before_id=open_ticket.id))
                 reply.messages = append_line(messages, note) if emergency else [note]
                 reply.ticket_no = open_ticket.ticket_no
             else:
@@ -208,8 +283,8 @@ class Dialogue:
                 question = (f"{recent[-1]}（{text}）" if outcome.reason == "explicit_request"
                             and recent else text)
                 ticket = tickets.create_ticket(s, conv.openid, question, outcome, inbound_id,
-                                               self.transcript)
-                reply.messages = append_line(messages, T.TICKET_CREATED.format(no=ticket.ticket_no))
+                                               self.transcript, policy=self.policy)
+                reply.messages = append_line(messages, self._created_note(s, ticket))
                 reply.ticket_no = ticket.ticket_no
                 open_ticket = None  # the reply is attached below through the new ticket
                 for m in reply.messages:

@@ -109,38 +109,52 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _calibration_cases(cases: list[EvalCase]) -> list[EvalCase]:
+    """Cases whose top candidate is right or wrong: in-KB questions (``relevant``) and
+    legal questions the KB cannot answer (``expect: escalate`` without ``relevant``, so any
+    answer is wrong).  Explicit requests and emergencies never reach retrieval."""
+    return [c for c in cases if c.relevant or (
+        c.expect == "escalate" and not intents.wants_person(c.query)
+        and not intents.is_emergency(c.query))]
+
+
+def _top_right(assistant: Assistant, case: EvalCase, mode: Mode) -> tuple[np.ndarray, float, bool]:
+    result = assistant.search(case.query, mode)
+    right = bool(case.relevant) and bool(result.hits) and result.hits[0].doc.external_id in case.relevant
+    return features(result), assistant.confidence(result), right
+
+
 def calibrate(assistant: Assistant, cases: list[EvalCase], source: str) -> dict[str, LogisticCalibration]:
-    """Fit the confidence curve of every mode on the cases that have ``relevant``."""
+    """Fit the confidence curve of every mode: P(top candidate answers the question)."""
     fitted: dict[str, LogisticCalibration] = {}
-    labelled = [c for c in cases if c.relevant]
-    if len(labelled) < 20:
+    labelled = _calibration_cases(cases)
+    if sum(1 for c in labelled if c.relevant) < 20:
         raise EvalFormatError("calibration needs at least 20 cases with relevant ids")
     for mode in Mode:
         x, y = [], []
         for case in labelled:
-            result = assistant.search(case.query, mode)
-            x.append(features(result))
-            y.append(1.0 if result.hits and result.hits[0].doc.external_id in case.relevant else 0.0)
+            feats, _conf, right = _top_right(assistant, case, mode)
+            x.append(feats)
+            y.append(1.0 if right else 0.0)
         coef, intercept = fit_logistic(np.array(x), np.array(y))
         fitted[mode.value] = LogisticCalibration(coef, intercept, n=len(y), source=source)
     return fitted
 
 
 def threshold_table(assistant: Assistant, cases: list[EvalCase], mode: Mode = Mode.HYBRID) -> list[dict]:
-    """For candidate answer thresholds: the share of in-KB questions answered, and how
-    often the answered entry is right (the measurements behind the settings' defaults)."""
-    scored = []
-    for case in cases:
-        if not case.relevant:
-            continue
-        result = assistant.search(case.query, mode)
-        right = bool(result.hits) and result.hits[0].doc.external_id in case.relevant
-        scored.append((assistant.confidence(result), right))
+    """For candidate answer thresholds: the share of in-KB questions answered, the share of
+    out-of-KB legal questions wrongly answered, and how often an answer is right (the
+    measurements behind the settings' defaults)."""
+    scored = [(c, *_top_right(assistant, c, mode)[1:]) for c in _calibration_cases(cases)]
+    n_in = sum(1 for c, _, _ in scored if c.relevant) or 1
+    n_out = sum(1 for c, _, _ in scored if not c.relevant) or 1
     rows = []
     for t in np.arange(0.3, 0.95, 0.05):
-        answered = [right for conf, right in scored if conf >= t]
-        rows.append({"threshold": round(float(t), 2), "answered": round(len(answered) / max(len(scored), 1), 3),
-                     "precision": round(sum(answered) / len(answered), 3) if answered else None})
+        answered = [(c, right) for c, conf, right in scored if conf >= t]
+        rows.append({"threshold": round(float(t), 2),
+                     "answered_in_kb": round(sum(1 for c, _ in answered if c.relevant) / n_in, 3),
+                     "answered_out_of_kb": round(sum(1 for c, _ in answered if not c.relevant) / n_out, 3),
+                     "precision": round(sum(r for _, r in answered) / len(answered), 3) if answered else None})
     return rows
 
 

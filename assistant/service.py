@@ -76,6 +76,8 @@ class Assistant:
         query = followup.rewrite(clean, history, own_topic)
         if intents.is_emergency(clean) or intents.wants_person(clean):
             result, confidence = SearchResult([], query, [], mode), 0.0
+            if intents.wants_person(clean) and history:
+                query = f"{history[-1].strip()} {clean}"  # "转人工" refers to the last question
             if query.strip():
                 result = self.search(query, mode, kinds=kinds, category=category)  # for the lawyer
         else:

@@ -1,10 +1,12 @@
-"""Escalation tickets: open rows a lawyer queue works from, with the conversation attached.
+"""Escalation tickets, the resident's side: open one, attach the conversation, list them.
 
-A resident has at most one open ticket: further messages while it is open are attached to
-it (an emergency raises its priority) instead of opening another.
+A resident has at most one open ticket (``queue.OPEN_STATES``): further messages while it is
+open are attached to it (an emergency raises its priority and tightens its deadline) instead
+of opening another.  The lawyer's side of the lifecycle is ``assistant.queue``.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -14,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from assistant.conversation_models import Ticket, TicketMessage, utcnow
 from assistant.outcome import Decision, Outcome
+from assistant.queue import (CLOSED, EMERGENCY, NORMAL, OPEN_STATES, WAITING, QueuePolicy,
+                             TicketNotFound)
+from knowledge.timeutil import as_utc
 
-OPEN = "open"
-CLOSED = "closed"
-EMERGENCY = "emergency"
-NORMAL = "normal"
+__all__ = ["CLOSED", "EMERGENCY", "NORMAL", "TicketNotFound", "TicketView", "attach",
+           "category_of", "create_ticket", "region_of", "messages_of", "open_ticket", "tickets_of"]
 # How much earlier conversation travels with a new ticket.
 TRANSCRIPT_WINDOW = timedelta(hours=24)
 
@@ -27,10 +30,6 @@ TranscriptLine = tuple[datetime, str, "int | None", str]
 #: Reads a resident's recent conversation since a time, oldest first.  The channel owns the
 #: message log, so it supplies this reader.
 TranscriptReader = Callable[[Session, str, datetime], list[TranscriptLine]]
-
-
-class TicketNotFound(LookupError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,10 @@ class TicketView:
     priority: str
     created_at: datetime
     question: str
+    category: str | None = None
+    deadline_at: datetime | None = None
+    claimed_by: int | None = None
+    rating: int | None = None
 
 
 def ticket_number(ticket_id: int, created_at: datetime) -> str:
@@ -50,7 +53,8 @@ def ticket_number(ticket_id: int, created_at: datetime) -> str:
 
 
 def open_ticket(s: Session, openid: str) -> Ticket | None:
-    return s.scalar(select(Ticket).where(Ticket.openid == openid, Ticket.status == OPEN)
+    return s.scalar(select(Ticket).where(Ticket.openid == openid,
+                                         Ticket.status.in_(OPEN_STATES))
                     .order_by(Ticket.id.desc()).limit(1))
 
 
@@ -62,20 +66,50 @@ def _candidates(outcome: Outcome | None) -> list[dict]:
             for c in outcome.candidates]
 
 
+def category_of(outcome: Outcome | None) -> str | None:
+    """The subject, when the knowledge base recognised one: the category most of the top
+    three candidates share.  An escalated question matched nothing well, so a lone top
+    candidate says little ("他拿着刀" finds a loan FAQ); agreement says more."""
+    if outcome is None or not outcome.candidates:
+        return None
+    top = [c.category for c in outcome.candidates[:3] if c.category]
+    if not top:
+        return None
+    category, votes = Counter(top).most_common(1)[0]
+    return category if votes * 2 > len(top) else None
+
+
+LOCATION_PREFIX = "[位置]"  # how the channel logs a location message
+
+
+def region_of(lines: list[TranscriptLine]) -> str | None:
+    """Where the resident is, if they shared a location recently (the latest one)."""
+    for _, direction, _, content in reversed(lines):
+        if direction == "in" and content.startswith(LOCATION_PREFIX):
+            label = content[len(LOCATION_PREFIX):].strip()
+            return label[:64] or None
+    return None
+
+
 def create_ticket(s: Session, openid: str, question: str, outcome: Outcome | None,
                   inbound_id: int | None, transcript: TranscriptReader | None = None,
-                  reason: str = "") -> Ticket:
+                  reason: str = "", policy: QueuePolicy | None = None) -> Ticket:
     now = utcnow()
     emergency = outcome is not None and outcome.decision is Decision.EMERGENCY
-    ticket = Ticket(openid=openid, status=OPEN, priority=EMERGENCY if emergency else NORMAL,
+    priority = EMERGENCY if emergency else NORMAL
+    category = category_of(outcome)
+    deadline = now + (policy or QueuePolicy()).deadline_for(priority, category)
+    ticket = Ticket(openid=openid, status=WAITING, priority=priority,
                     reason=reason or (outcome.reason if outcome else ""), question=question,
                     candidates=_candidates(outcome),
                     confidence=outcome.confidence if outcome else None,
+                    category=category, deadline_at=deadline,
                     created_at=now, updated_at=now)
     s.add(ticket)
     s.flush()  # the id makes the ticket number
     ticket.ticket_no = ticket_number(ticket.id, now)
     earlier = transcript(s, openid, now - TRANSCRIPT_WINDOW) if transcript else []
+    ticket.region = region_of(earlier)
     for at, direction, in_id, content in earlier:
         if in_id == inbound_id and direction == "in":
             continue  # the triggering message is attached below, once
@@ -87,28 +121,27 @@ def create_ticket(s: Session, openid: str, question: str, outcome: Outcome | Non
 
 
 def attach(s: Session, ticket: Ticket, direction: str, content: str,
-           inbound_id: int | None = None, emergency: bool = False) -> None:
+           inbound_id: int | None = None, emergency: bool = False,
+           policy: QueuePolicy | None = None) -> None:
     now = utcnow()
     s.add(TicketMessage(ticket_id=ticket.id, inbound_id=inbound_id, direction=direction,
                         content=content, created_at=now))
     ticket.updated_at = now
-    if emergency:
+    if emergency and ticket.priority != EMERGENCY:
         ticket.priority = EMERGENCY
-
-
-def close_ticket(s: Session, ticket_id: int) -> None:
-    ticket = s.get(Ticket, ticket_id)
-    if ticket is None:
-        raise TicketNotFound(ticket_id)
-    ticket.status = CLOSED
-    ticket.closed_at = ticket.updated_at = utcnow()
+        # An emergency is due within the emergency deadline from now, if that is sooner.
+        due = now + (policy or QueuePolicy()).deadline_for(EMERGENCY, ticket.category)
+        current = as_utc(ticket.deadline_at)
+        if current is None or due < current:
+            ticket.deadline_at = due
 
 
 def tickets_of(s: Session, openid: str, limit: int = 5) -> list[TicketView]:
     rows = s.scalars(select(Ticket).where(Ticket.openid == openid)
                      .order_by(Ticket.id.desc()).limit(limit))
     return [TicketView(t.id, t.ticket_no or "", t.openid, t.status, t.priority, t.created_at,
-                       t.question) for t in rows]
+                       t.question, t.category, as_utc(t.deadline_at), t.claimed_by, t.rating)
+            for t in rows]
 
 
 def messages_of(s: Session, ticket_id: int) -> list[TicketMessage]:

@@ -69,7 +69,7 @@ class Server:
         self.log_path = self.data_dir / f"server-{int(time.time())}.log"
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.app", "--host", "127.0.0.1", "--port", str(self.port),
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "warning"], cwd=ROOT, env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:

@@ -103,7 +103,7 @@ def test_escalation_opens_one_ticket_and_followups_attach(wx_env):
     with Session(wx_env.engine) as s:
         [ticket] = s.scalars(select(Ticket)).all()
         assert ticket.ticket_no == ticket_no
-        assert (ticket.openid, ticket.status, ticket.priority) == ("o_ticket", "open", "normal")
+        assert (ticket.openid, ticket.status, ticket.priority) == ("o_ticket", "waiting", "normal")
         assert ticket.created_at is not None and ticket.candidates
         assert ticket.question.startswith("公司拖欠工资怎么办")  # not just "转人工"
         assert {"id", "title", "score"} <= set(ticket.candidates[0])

@@ -106,7 +106,7 @@ def test_menu_clicks(wx_env):
     assert d.reply and "咨询单号：FZ" in d.reply
     time.sleep(1.05)
     d = wx_env.sim.send_event("o_menu", "CLICK", key="MENU_MY_TICKETS")
-    assert d.reply.startswith(T.MY_TICKETS_HEAD) and "处理中" in d.reply
+    assert d.reply.startswith(T.MY_TICKETS_HEAD) and "排队中" in d.reply
 
 
 def test_menu_keys_are_configurable(wx_env_factory):

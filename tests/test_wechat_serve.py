@@ -1,4 +1,5 @@
-"""`fazhi serve` as a real process: crash (SIGKILL) and restart lose nothing."""
+"""`fazhi serve` and `fazhi wechat-sim` as real processes: crash (SIGKILL) and restart lose
+nothing; two workers share dedupe and the token; the simulator drives the service."""
 from __future__ import annotations
 
 import os
@@ -20,10 +21,14 @@ from knowledge.db import make_engine
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start(env: dict, port: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "api.app", "--port", str(port),
-                             "--log-level", "warning"], cwd=ROOT, env=env,
+def _fazhi(*args: str, env: dict, log: Path) -> subprocess.Popen:
+    """The ``fazhi`` command line, as a process (``python -m api.cli`` is the same entry)."""
+    return subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+
+
+def _start(env: dict, port: int, log: Path, *extra: str) -> subprocess.Popen:
+    proc = _fazhi("serve", "--port", str(port), "--log-level", "warning", *extra, env=env, log=log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()[-2000:]
@@ -91,17 +96,8 @@ def test_serve_two_worker_processes_share_dedupe_and_token(tmp_path):
                FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=sim.url,
                FAZHI_WECHAT_REPLY_BUDGET_S="0")
     log = tmp_path / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "api.app", "--port", str(port),
-                             "--workers", "2", "--log-level", "warning"], cwd=ROOT, env=env,
-                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    proc = _start(env, port, log, "--workers", "2")
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         time.sleep(2)  # both workers up (the first healthy answer may come from one)
         for i in range(8):
             fields = sim.message_fields("text", f"o_mw_{i}", "房东不退押金怎么办",
@@ -122,3 +118,40 @@ def test_serve_two_worker_processes_share_dedupe_and_token(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         sim.stop()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.mark.slow
+def test_wechat_sim_command_drives_the_served_webhook(tmp_path):
+    """`fazhi wechat-sim` signs callbacks and serves the API; `fazhi serve` answers through it."""
+    port, sim_port = _free_port(), _free_port()
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    env = dict(os.environ, FAZHI_DATA_DIR=str(tmp_path / "data"), FAZHI_EMBED_MODEL="hashing",
+               FAZHI_WECHAT_TOKEN=WX_TOKEN, FAZHI_WECHAT_APP_ID=WX_APP_ID,
+               FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=sim_url)
+    log = tmp_path / "run.log"
+    sim = _fazhi("wechat-sim", "--port", str(sim_port), "--webhook",
+                 f"http://127.0.0.1:{port}/wechat", env=env, log=log)
+    proc = _start(env, port, log)
+    try:
+        reply = httpx.post(f"{sim_url}/_sim/send", json={"openid": "o_cli_sim", "type": "text",
+                                                          "content": "老板拖欠工资怎么办"},
+                           timeout=30).json()
+        assert reply["ok"] and reply["reply"], reply
+        texts = httpx.get(f"{sim_url}/_sim/transcript", params={"openid": "o_cli_sim"},
+                          timeout=10).json()["messages"]
+        assert texts and "劳动" in texts[0]["content"], texts
+        wrong = httpx.get(f"http://127.0.0.1:{port}/wechat", timeout=10, params={
+            "signature": "0" * 40, "timestamp": str(int(time.time())), "nonce": "1",
+            "echostr": "leak"})
+        assert wrong.status_code == 403 and "leak" not in wrong.text
+    finally:
+        _stop(proc)
+        _stop(sim)

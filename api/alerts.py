@@ -1,0 +1,116 @@
+"""Overdue alerts: a background sweeper that finds tickets past their deadline.
+
+Each overdue ticket is marked once (``overdue_alerted_at``, set by a conditional UPDATE, so
+several worker processes never alert twice), written to the audit log, and, when
+``FAZHI_ALERT_WEBHOOK_URL`` is set, POSTed there as JSON (a chat-group robot, a mail
+gateway...).  The alert carries the ticket number, priority, category, deadline and owner,
+never what the resident wrote.  The console shows overdue tickets from the database on its
+own; the webhook is for people who are not looking at it.  The same sweep ends answered
+tickets the resident never came back to (``expired``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+import httpx
+from sqlalchemy import Engine, select
+
+from api import audit
+from api.accounts import User
+from assistant import queue
+from assistant.conversation_models import Ticket
+from knowledge.db import session_factory
+from knowledge.settings import Settings
+from knowledge.timeutil import as_utc, utcnow
+
+log = logging.getLogger("fazhi.queue.alerts")
+
+WEBHOOK_ATTEMPTS = 3
+
+
+def alert_payload(t: Ticket, owner_name: str | None) -> dict:
+    deadline = as_utc(t.deadline_at)
+    local = deadline.astimezone(queue.CHINA_TZ) if deadline else None
+    return {
+        "event": "ticket_overdue", "ticket_id": t.id, "ticket_no": t.ticket_no,
+        "priority": t.priority, "category": t.category, "status": t.status,
+        "deadline_at": deadline.isoformat() if deadline else None,
+        "claimed_by": t.claimed_by, "claimed_by_name": owner_name,
+        "text": (f"【超时告警】咨询单 {t.ticket_no}（{queue.PRIORITY_LABELS.get(t.priority, '')}"
+                 f"，{t.category or '未分类'}）已超过答复时限"
+                 + (f" {local:%m-%d %H:%M}" if local else "")
+                 + (f"，接单律师：{owner_name}" if owner_name else "，尚无律师接单")
+                 + "。请尽快处理或改派。"),
+    }
+
+
+class OverdueSweeper:
+    def __init__(self, engine: Engine, settings: Settings,
+                 client: httpx.Client | None = None) -> None:
+        self._sessions = session_factory(engine)
+        self.policy = queue.QueuePolicy.from_settings(settings)
+        self.webhook_url = settings.alert_webhook_url
+        self.interval_s = settings.ticket_sweep_s
+        self._client = client or httpx.Client(timeout=settings.wechat_http_timeout_s)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="overdue-sweeper",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._client.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep_once()
+            except Exception:  # noqa: BLE001 - the sweeper must outlive any one failure
+                log.exception("overdue sweep failed")
+            self._stop.wait(self.interval_s)
+
+    def sweep_once(self) -> list[int]:
+        """Alert every newly overdue ticket; returns their ids."""
+        now = utcnow()
+        with self._sessions.begin() as s:
+            ids = queue.mark_overdue_alerted(s, now)
+            payloads = []
+            for ticket_id in ids:
+                t = queue.get(s, ticket_id)
+                owner = (s.scalar(select(User.display_name).where(User.id == t.claimed_by))
+                         if t.claimed_by is not None else None)
+                audit.record(s, None, "overdue", ticket_id,
+                             deadline_at=as_utc(t.deadline_at).isoformat(),
+                             claimed_by=t.claimed_by)
+                payloads.append(alert_payload(t, owner))
+        with self._sessions.begin() as s:
+            for ticket_id in queue.expire_stale(s, self.policy, now):
+                audit.record(s, None, "expire", ticket_id)
+        for payload in payloads:  # after the commit: a slow webhook holds no transaction
+            log.warning("ticket %s overdue", payload["ticket_no"])
+            self.post(payload)
+        return ids
+
+    def post(self, payload: dict) -> bool:
+        if not self.webhook_url:
+            return False
+        for attempt in range(WEBHOOK_ATTEMPTS):
+            try:
+                resp = self._client.post(self.webhook_url, json=payload)
+                if resp.status_code < 300:
+                    return True
+                log.warning("alert webhook answered HTTP %d", resp.status_code)
+            except httpx.HTTPError as exc:
+                log.warning("alert webhook failed: %s", type(exc).__name__)
+            if attempt + 1 < WEBHOOK_ATTEMPTS and not self._stop.wait(0.5 * 2 ** attempt):
+                continue
+            break
+        return False

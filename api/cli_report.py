@@ -1,0 +1,55 @@
+"""``fazhi report --from YYYY-MM-DD --to YYYY-MM-DD [--json]``: the lawyer queue's figures.
+
+Dates are calendar days in Beijing time, both ends included: ``--from 2026-11-01 --to
+2026-11-30`` covers tickets created during November.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date, datetime, timedelta
+
+from api.desk import Desk
+from assistant.queue import CHINA_TZ
+from assistant.report import format_report
+from knowledge.db import make_engine, migrate
+from knowledge.settings import Settings
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
+
+
+def period(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start, end) covering the days ``first`` to ``last`` in Beijing time."""
+    if last < first:
+        raise ValueError("结束日期早于开始日期")
+    start = datetime.combine(first, datetime.min.time(), CHINA_TZ)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), CHINA_TZ)
+    return start, end
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    start, end = period(args.start, args.end)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        migrate(engine)
+        rep = Desk(engine, settings).report(start, end)
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(rep.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_report(rep))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse's type
+    rep = sub.add_parser("report", help="律师咨询服务统计（答复率、首次答复用时、办结、超时、满意度）")
+    rep.add_argument("--from", dest="start", type=_day, required=True, help="开始日期 YYYY-MM-DD")
+    rep.add_argument("--to", dest="end", type=_day, required=True, help="结束日期 YYYY-MM-DD（含）")
+    rep.add_argument("--json", action="store_true", help="输出 JSON")
+    rep.set_defaults(func=cmd_report)

@@ -1,0 +1,50 @@
+"""What must not wait for retrieval: emergencies and requests for a person.
+
+Danger happening or threatened now is an emergency; a question about a past event is not,
+so that it still reaches the knowledge base. A request addressed to us for a person
+escalates; a question that merely mentions lawyers does not.
+"""
+import pytest
+
+from assistant import intents
+
+
+@pytest.mark.parametrize("text", [
+    "我老公现在喝醉了在砸门要打我，我躲在卫生间里",
+    "前男友刚发消息说今晚就来杀我全家",
+    "我刚吃了一整瓶安眠药，现在有点后悔了",
+    "室友说要从楼上跳下去，已经坐到窗台上了",
+    "我女儿放学没回家，有人打电话说绑了她，要五十万",
+    "有人在我家门口泼了汽油，说要烧房子",
+    "老公刚才掐着我脖子差点没气了",
+    "老板把我们关在厂里宿舍不让走",
+    "我看到有人把一个小孩硬拖上面包车",
+    "继父一直对我动手动脚，今晚我妈不在家",
+])
+def test_danger_now_is_an_emergency(text):
+    assert intents.is_emergency(text)
+
+
+@pytest.mark.parametrize("text", [
+    "我被人打成轻伤，对方已经被检察院起诉了，能要求赔偿吗",
+    "公司要打我工资卡里扣钱，合法吗",
+    "我被人诬告，警察已经立案了，我该怎么辩护",
+    "公司主管经常说下流话还动手动脚，我该怎么维权",
+])
+def test_past_events_and_everyday_words_are_not_emergencies(text):
+    assert not intents.is_emergency(text)
+
+
+@pytest.mark.parametrize("text", [
+    "转人工", "人工", "人工！人工！", "我要找律师", "别让机器人回了，给我找个真人",
+    "能不能让真人律师回答我", "你们这有没有值班的律师，我想跟人说话", "帮我转接一个律师",
+])
+def test_requests_for_a_person(text):
+    assert intents.wants_person(text)
+
+
+@pytest.mark.parametrize("text", [
+    "家里没钱请律师，能申请法律援助吗", "值班律师能帮上什么忙", "律师费由谁承担",
+])
+def test_questions_that_mention_lawyers_are_not_requests(text):
+    assert not intents.wants_person(text)
