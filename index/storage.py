@@ -43,7 +43,7 @@ class Manifest:
                 and self.kb_revision == kb_revision)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -60,7 +60,7 @@ def new_build_dir(index_dir: Path) -> Path:
 
 def publish(index_dir: Path, folder: Path, manifest: Manifest) -> None:
     """Seal ``folder`` with its manifest and make it the live index."""
-    manifest.files = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.name != MANIFEST}
+    manifest.files = {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.name != MANIFEST}
     (folder / MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
     tmp = index_dir / f".{POINTER}.{os.getpid()}"
     tmp.write_text(folder.name)
@@ -88,6 +88,6 @@ def read_manifest(folder: Path, verify: bool = True) -> Manifest:
     if verify:
         for name, digest in manifest.files.items():
             path = folder / name
-            if not path.is_file() or _sha256(path) != digest:
+            if not path.is_file() or file_sha256(path) != digest:
                 raise IndexCorrupt(f"{name} is missing or does not match the manifest")
     return manifest
