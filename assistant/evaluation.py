@@ -158,7 +158,7 @@ def threshold_table(assistant: Assistant, cases: list[EvalCase], mode: Mode = Mo
     return rows
 
 
-def legal_margin(assistant: Assistant, cases: list[EvalCase], target_decline_recall: float = 0.95) -> float:
+def legal_margin(assistant: Assistant, cases: list[EvalCase], target_decline_recall: float = 0.97) -> float:
     """The margin at which ``target`` of the non-legal cases without legal vocabulary are
     declined (cases with legal vocabulary are never declined, whatever the margin)."""
     gaps = []

@@ -68,8 +68,16 @@ def wants_person(text: str) -> bool:
     return bool(_HUMAN.search(text.strip()))
 
 
+# Everyday words that contain a stem ("告诉" has 告 and 诉, "想法" has 法): removed before
+# the stems are looked for.
+_EVERYDAY_WORDS = re.compile(r"告诉|想法|方法|办法|做法|看法|说法|伤心|悲伤|忧伤|感伤|定律|规律|旋律|律动")
+
+
 def has_legal_terms(text: str, mapped_terms: list[str] | None = None) -> bool:
-    return bool(mapped_terms) or any(stem in text for stem in _LEGAL_STEMS)
+    if mapped_terms:
+        return True
+    text = _EVERYDAY_WORDS.sub("", text)
+    return any(stem in text for stem in _LEGAL_STEMS)
 
 
 def smalltalk_examples() -> list[str]:
