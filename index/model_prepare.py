@@ -153,7 +153,12 @@ def _write_transformer(model: PackedModel, folder: Path) -> None:
 
 def prepare_model(dest: Path, source: Path | None = None, progress=print) -> Path:
     """Write the sentence-transformers folder at ``dest`` (atomically) and return it."""
-    from sentence_transformers import SentenceTransformer, models  # noqa: PLC0415
+    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+    try:  # where sentence-transformers 5 keeps the modules; older releases export them
+        from sentence_transformers.sentence_transformer import modules as models  # noqa: PLC0415
+    except ImportError:
+        from sentence_transformers import models  # noqa: PLC0415
 
     source = source or bundled_model_path()
     progress(f"读取内置模型 {source.name} …")
