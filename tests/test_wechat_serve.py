@@ -21,10 +21,25 @@ from knowledge.db import make_engine
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _env(tmp_path: Path, api_base: str, **extra: str) -> dict:
+    """The environment of a served process: its own data dir, the test account, the simulator."""
+    return dict(os.environ, FAZHI_DATA_DIR=str(tmp_path / "data"), FAZHI_EMBED_MODEL="hashing",
+                FAZHI_WECHAT_TOKEN=WX_TOKEN, FAZHI_WECHAT_APP_ID=WX_APP_ID,
+                FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=api_base, **extra)
+
+
 def _fazhi(*args: str, env: dict, log: Path) -> subprocess.Popen:
     """The ``fazhi`` command line, as a process (``python -m api.cli`` is the same entry)."""
     return subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _start(env: dict, port: int, log: Path, *extra: str) -> subprocess.Popen:
@@ -47,11 +62,8 @@ def test_serve_process_crash_and_restart_resumes_outbox_and_inbound(tmp_path):
     port = _free_port()
     sim = WeChatSimulator(f"http://127.0.0.1:{port}/wechat", WX_TOKEN, WX_APP_ID,
                           WX_APP_SECRET).start()
-    env = dict(os.environ, FAZHI_DATA_DIR=str(tmp_path / "data"), FAZHI_EMBED_MODEL="hashing",
-               FAZHI_WECHAT_TOKEN=WX_TOKEN, FAZHI_WECHAT_APP_ID=WX_APP_ID,
-               FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=sim.url,
-               FAZHI_WECHAT_REPLY_BUDGET_S="0", FAZHI_WECHAT_RECOVER_AFTER_S="1",
-               FAZHI_WECHAT_OUTBOX_BACKOFF_S="0.05")
+    env = _env(tmp_path, sim.url, FAZHI_WECHAT_REPLY_BUDGET_S="0",
+               FAZHI_WECHAT_RECOVER_AFTER_S="1", FAZHI_WECHAT_OUTBOX_BACKOFF_S="0.05")
     log = tmp_path / "serve.log"
     proc = _start(env, port, log)
     try:
@@ -78,11 +90,7 @@ def test_serve_process_crash_and_restart_resumes_outbox_and_inbound(tmp_path):
                                .where(InboundMessage.status != "answered")) == 0
         engine.dispose()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
         sim.stop()
 
 
@@ -91,10 +99,7 @@ def test_serve_two_worker_processes_share_dedupe_and_token(tmp_path):
     port = _free_port()
     sim = WeChatSimulator(f"http://127.0.0.1:{port}/wechat", WX_TOKEN, WX_APP_ID,
                           WX_APP_SECRET).start()
-    env = dict(os.environ, FAZHI_DATA_DIR=str(tmp_path / "data"), FAZHI_EMBED_MODEL="hashing",
-               FAZHI_WECHAT_TOKEN=WX_TOKEN, FAZHI_WECHAT_APP_ID=WX_APP_ID,
-               FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=sim.url,
-               FAZHI_WECHAT_REPLY_BUDGET_S="0")
+    env = _env(tmp_path, sim.url, FAZHI_WECHAT_REPLY_BUDGET_S="0")
     log = tmp_path / "serve.log"
     proc = _start(env, port, log, "--workers", "2")
     try:
@@ -112,20 +117,8 @@ def test_serve_two_worker_processes_share_dedupe_and_token(tmp_path):
             [f"o_mw_{i}" for i in range(8)]  # one answer each
         assert sim.state.calls["stable_token"] == 1  # one token for both workers
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
         sim.stop()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.mark.slow
@@ -133,9 +126,7 @@ def test_wechat_sim_command_drives_the_served_webhook(tmp_path):
     """`fazhi wechat-sim` signs callbacks and serves the API; `fazhi serve` answers through it."""
     port, sim_port = _free_port(), _free_port()
     sim_url = f"http://127.0.0.1:{sim_port}"
-    env = dict(os.environ, FAZHI_DATA_DIR=str(tmp_path / "data"), FAZHI_EMBED_MODEL="hashing",
-               FAZHI_WECHAT_TOKEN=WX_TOKEN, FAZHI_WECHAT_APP_ID=WX_APP_ID,
-               FAZHI_WECHAT_APP_SECRET=WX_APP_SECRET, FAZHI_WECHAT_API_BASE=sim_url)
+    env = _env(tmp_path, sim_url)
     log = tmp_path / "run.log"
     sim = _fazhi("wechat-sim", "--port", str(sim_port), "--webhook",
                  f"http://127.0.0.1:{port}/wechat", env=env, log=log)
