@@ -38,7 +38,6 @@ from api.web_auth import (
     wants_html,
 )
 from assistant.queue import CHINA_TZ, PRIORITY_LABELS, STATUS_LABELS, QueueError, TicketNotFound
-from assistant.reply import DISCLAIMER
 from assistant.report import duration_text
 from knowledge.taxonomy import CATEGORIES
 
@@ -96,17 +95,11 @@ def fmt_deadline(value: datetime | None, overdue: bool) -> str:
     return f"剩余 {duration_text(delta)}"
 
 
-def kb_answer(text: str) -> str:
-    """A candidate's text as a lawyer would quote it: without the note telling residents to
-    ask for a lawyer (the lawyer is answering)."""
-    return text.replace(DISCLAIMER, "").rstrip()
-
-
 def _make_templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(time=fmt_time, short=fmt_short, deadline=fmt_deadline,
-                       duration=duration_text, kb_answer=kb_answer)
+                       duration=duration_text)
     env.globals.update(STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS,
                        CATEGORIES=CATEGORIES, MESSAGE_AUTHORS=MESSAGE_AUTHORS,
                        DELIVERY_LABELS=DELIVERY_LABELS, POLL_SECONDS=POLL_SECONDS,

@@ -138,7 +138,8 @@ class Desk:
             candidates = tuple(
                 CandidateView(int(c["id"]), c.get("external_id"), str(c.get("kind", "")),
                               str(c.get("title", "")), float(c.get("score") or 0.0),
-                              entry_text(entries[int(c["id"])]) if int(c["id"]) in entries
+                              entry_text(entries[int(c["id"])], for_resident=False)
+                              if int(c["id"]) in entries
                               else "")
                 for c in t.candidates if c.get("id") is not None)
             trail = tuple(

@@ -20,7 +20,9 @@ def citations_line(citations: list[dict] | list[Citation]) -> str:
     return "法律依据：" + "、".join(c.render() for c in cites) if cites else ""
 
 
-def entry_text(entry: Entry) -> str:
+def entry_text(entry: Entry, for_resident: bool = True) -> str:
+    """An entry as a reply: body and citations, and for residents the note on how to reach
+    a lawyer (left out when a lawyer quotes the entry in their own reply)."""
     if entry.kind == "faq":
         body = entry.answer or ""
     elif entry.kind == "case":
@@ -33,7 +35,7 @@ def entry_text(entry: Entry) -> str:
     else:
         body = f"{entry.title}：{entry.text or ''}"
     cites = citations_line(entry.citations or [])
-    return "\n\n".join(p for p in (body, cites, DISCLAIMER) if p)
+    return "\n\n".join(p for p in (body, cites, DISCLAIMER if for_resident else "") if p)
 
 
 def suggest_text(choices: list[Candidate]) -> str:

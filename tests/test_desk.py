@@ -25,7 +25,7 @@ from assistant.conversation_models import Conversation, Ticket
 from assistant.dialogue import AWAITING_TICKET_RATING
 from assistant.queue import (AlreadyClaimed, BadTransition, EmptyReply, NotAllowed, NotOwner,
                              UnknownStaff)
-from assistant.reply import WECHAT_MAX_BYTES
+from assistant.reply import DISCLAIMER, WECHAT_MAX_BYTES
 from knowledge.db import make_engine, migrate
 from knowledge.entry import EntryData
 from knowledge.settings import Settings
@@ -264,6 +264,7 @@ def test_the_ticket_page_has_the_candidates_texts_and_hides_the_openid(engine, d
     first, gone = page.candidates
     assert (first.id, first.title, first.score) == (entry_id, "公司拖欠工资怎么办？", 0.42)
     assert "可以向劳动保障监察机构投诉" in first.text and gone.text == ""
+    assert DISCLAIMER not in first.text  # the lawyer quotes it; residents' note stays out
     assert page.resident == "o_cand…" and "o_candidate_resident_123" not in repr(page)
     assert page.messages[0].direction == "in" and page.messages[0].content == "公司拖欠工资怎么办"
     assert page.actions == ("claim",)
