@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from api.accounts import AccountError, AccountLocked, Accounts
+from api.accounts import AccountError, AccountLocked, Accounts, UserNotFound
 from api.desk import Desk
 from api.web_auth import (
     LOGIN_CSRF_COOKIE,
@@ -336,8 +336,10 @@ def _staff_id(value: str) -> int | None:
 def _name_of(request: Request, user_id: int | None) -> str:
     if user_id is None:
         return "待接单池"
-    return next((s.display_name for s in _accounts(request).list() if s.id == user_id),
-                f"#{user_id}")
+    try:
+        return _accounts(request).get(user_id).display_name
+    except UserNotFound:
+        return f"#{user_id}"
 
 
 @lawyer.post("/tickets/{ticket_id}/transfer")
