@@ -16,17 +16,17 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from api import log_mask
-from api.access_token import AccessTokenManager, make_token_store
-from api.accounts import accounts_from_settings
-from api.alerts import OverdueSweeper
-from api.channel import Channel
-from api.console import install_console
-from api.desk import Desk
-from api.outbox import Outbox
-from api.web_auth import WebAuth
-from api.webhook import WebhookHandler, make_router
-from api.wechat_api import WeChatApi
-from api.wechat_crypto import CallbackAuthenticator
+from api.wechat.access_token import AccessTokenManager, make_token_store
+from assistant.queue.staff import accounts_from_settings
+from assistant.queue.sweep import OverdueSweeper
+from api.wechat.channel import Channel
+from api.console.routes.lawyer import install_console
+from assistant.queue.desk import Desk
+from api.wechat.outbox import Outbox
+from api.console.auth import WebAuth
+from api.wechat.webhook import WebhookHandler, make_router
+from api.wechat.protocol.client import WeChatApi
+from api.wechat.protocol.crypto import CallbackAuthenticator
 from knowledge.db import make_engine, migrate
 from knowledge.settings import Settings
 

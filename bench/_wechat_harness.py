@@ -20,8 +20,8 @@ from sqlalchemy import func, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.models import InboundMessage, OutboxMessage  # noqa: E402
-from api.wechat_sim import WeChatSimulator  # noqa: E402
+from api.wechat.models import InboundMessage, OutboxMessage  # noqa: E402
+from api.wechat.testing.simulator import WeChatSimulator  # noqa: E402
 from knowledge.db import make_engine  # noqa: E402
 
 TOKEN = "bench_token_5d1e"

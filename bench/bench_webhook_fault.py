@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _wechat_harness import (APP_ID, APP_SECRET, TOKEN, Server, Stats, db_counts,  # noqa: E402
                              free_port, make_env, print_latency, reset_channel_tables,
                              run_residents, wait_settled)
-from api.models import InboundMessage  # noqa: E402
-from api.wechat_sim import WeChatSimulator  # noqa: E402
+from api.wechat.models import InboundMessage  # noqa: E402
+from api.wechat.testing.simulator import WeChatSimulator  # noqa: E402
 from knowledge.db import make_engine  # noqa: E402
 
 

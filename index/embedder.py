@@ -115,7 +115,7 @@ def load_embedder(settings: Settings, progress: Callable[[str], None] = print) -
     if name == HASHING:
         return HashingEmbedder()
     if name == EMBEDDED_MODEL:
-        from index.model_prepare import is_prepared, prepare_model  # noqa: PLC0415
+        from index.model.prepare import is_prepared, prepare_model  # noqa: PLC0415
 
         folder = embedded_model_dir(settings)
         if not is_prepared(folder):

@@ -15,8 +15,8 @@ import uvicorn
 from sqlalchemy import Engine, func, select
 
 from api.app import create_app
-from api.models import InboundMessage, OutboxMessage
-from api.wechat_sim import WeChatSimulator
+from api.wechat.models import InboundMessage, OutboxMessage
+from api.wechat.testing.simulator import WeChatSimulator
 from knowledge.db import make_engine
 from knowledge.settings import Settings
 
@@ -49,7 +49,7 @@ def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir whose embedded model is prepared once per test session."""
     root = tmp_path_factory.mktemp("e5")
     from index.embedder import embedded_model_dir
-    from index.model_prepare import prepare_model
+    from index.model.prepare import prepare_model
 
     prepare_model(embedded_model_dir(Settings(data_dir=root)), progress=lambda _m: None)
     return root

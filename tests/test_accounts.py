@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.accounts import (
+from assistant.queue.staff import (
     AccountDisabled,
     AccountLocked,
     Accounts,

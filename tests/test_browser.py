@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.accounts import Accounts
-from assistant.conversation_models import Ticket
+from assistant.queue.staff import Accounts
+from assistant.queue.models import Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

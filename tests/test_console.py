@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.accounts import Staff, User
+from assistant.queue.staff import Staff, User
 from api.app import create_app
-from api.models import OutboxMessage
-from api.web_auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebSession
-from assistant.conversation_models import Ticket
-from assistant.tickets import create_ticket
+from api.wechat.models import OutboxMessage
+from api.console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebSession
+from assistant.queue.models import Ticket
+from assistant.queue.intake import create_ticket
 from knowledge.settings import Settings
 from knowledge.timeutil import utcnow
 
@@ -600,8 +600,8 @@ def test_a_form_posted_after_the_session_ended_comes_back_to_its_page(console):
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_sessions_and_flash_messages_live_in_the_database(backend, tmp_path, request):
-    from api.accounts import Accounts, InvalidCredentials
-    from api.web_auth import WebAuth
+    from assistant.queue.staff import Accounts, InvalidCredentials
+    from api.console.auth import WebAuth
     from knowledge.db import make_engine, migrate
 
     url = request.getfixturevalue("pg_url") if backend == "postgres" \
@@ -631,7 +631,7 @@ def test_sessions_and_flash_messages_live_in_the_database(backend, tmp_path, req
 def test_a_reply_held_by_wechat_shows_on_the_ticket_until_the_resident_writes(wx_env):
     import httpx
 
-    from api.accounts import Accounts
+    from assistant.queue.staff import Accounts
 
     Accounts(wx_env.engine).add("zhang", PASSWORD, "张律师", "lawyer")
     openid = "o_console_held_1"
@@ -693,7 +693,7 @@ def test_hand_made_urls_and_forms_get_clear_answers_never_a_server_error(console
 
 
 def test_templates_autoescape_and_never_mark_text_safe():
-    from api.console import HERE, templates
+    from api.console.routes.lawyer import HERE, templates
 
     assert templates.env.autoescape is True
     for path in sorted((HERE / "templates").glob("*.html")):

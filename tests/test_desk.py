@@ -15,15 +15,15 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.accounts import Accounts, Staff
-from api.alerts import OverdueSweeper
-from api.audit import AuditEntry
-from api.desk import Desk, delivery_state
-from api.models import OutboxMessage
-from assistant import channel_texts as T
-from assistant.conversation_models import Conversation, Ticket
-from assistant.dialogue import AWAITING_TICKET_RATING
-from assistant.queue import (AlreadyClaimed, BadTransition, EmptyReply, NotAllowed, NotOwner,
+from assistant.queue.staff import Accounts, Staff
+from assistant.queue.sweep import OverdueSweeper
+from assistant.queue.audit import AuditEntry
+from assistant.queue.desk import Desk, delivery_state
+from api.wechat.models import OutboxMessage
+from assistant.dialogue import texts as T
+from assistant.queue.models import Conversation, Ticket
+from assistant.dialogue.conversation import AWAITING_TICKET_RATING
+from assistant.queue.lifecycle import (AlreadyClaimed, BadTransition, EmptyReply, NotAllowed, NotOwner,
                              UnknownStaff)
 from assistant.reply import DISCLAIMER, WECHAT_MAX_BYTES
 from knowledge.db import make_engine, migrate

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from index.embedder import SentenceTransformerEmbedder, embedded_model_dir
-from index.model_prepare import MARKER, is_prepared
+from index.model.prepare import MARKER, is_prepared
 from index.normalize import to_halfwidth
 from knowledge.seed import SEED_DIR
 from knowledge.settings import Settings

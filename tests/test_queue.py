@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from assistant import queue, tickets
-from assistant.conversation_models import Ticket
+from assistant.queue import lifecycle as queue
+from assistant.queue import intake as tickets
+from assistant.queue.models import Ticket
 from assistant.outcome import Candidate, Decision, Outcome
-from assistant.queue import (ANSWERED, CLAIMED, CLOSED, EXPIRED, REOPENED, TRANSFERRED,
+from assistant.queue.lifecycle import (ANSWERED, CLAIMED, CLOSED, EXPIRED, REOPENED, TRANSFERRED,
                              WAITING, AlreadyClaimed, BadTransition, EmptyReply, NotOwner,
                              QueuePolicy)
 from knowledge.db import make_engine, migrate, session_factory

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api.accounts import Accounts
-from api.alerts import OverdueSweeper
-from api.desk import Desk
-from api.models import OutboxMessage
-from assistant.conversation_models import Ticket
-from assistant.queue import WAITING, is_overdue
+from assistant.queue.staff import Accounts
+from assistant.queue.sweep import OverdueSweeper
+from assistant.queue.desk import Desk
+from api.wechat.models import OutboxMessage
+from assistant.queue.models import Ticket
+from assistant.queue.lifecycle import WAITING, is_overdue
 from knowledge.db import make_engine, migrate
 from knowledge.settings import Settings
 from knowledge.timeutil import as_utc, utcnow

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from api.accounts import Accounts
-from api.cli import main
-from api.cli_report import period
-from api.desk import Desk
-from assistant.conversation_models import Ticket
-from assistant.queue import CHINA_TZ
-from assistant.report import duration_text, p90
+from assistant.queue.staff import Accounts
+from api.cli.parser import main
+from api.cli.report import period
+from assistant.queue.desk import Desk
+from assistant.queue.models import Ticket
+from assistant.queue.lifecycle import CHINA_TZ
+from assistant.queue.report import duration_text, p90
 from knowledge.db import make_engine, migrate
 from knowledge.settings import Settings
 from test_desk import FAST_HASHER

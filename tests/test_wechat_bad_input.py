@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from api.log_mask import mask_pii
-from api.models import InboundMessage, OutboxMessage
-from api.wechat_sim import sign
-from api.wechat_xml import render_message
-from assistant import channel_texts as T
+from api.wechat.models import InboundMessage, OutboxMessage
+from api.wechat.testing.simulator import sign
+from api.wechat.protocol.xml import render_message
+from assistant.dialogue import texts as T
 from conftest import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN
 
 BILLION_LAUGHS = """<?xml version="1.0"?>

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import InboundMessage
-from assistant import channel_texts as T
-from assistant.conversation_models import Rating, Ticket, TicketMessage
-from assistant.dialogue import parse_choice, parse_rating
+from api.wechat.models import InboundMessage
+from assistant.dialogue import texts as T
+from assistant.queue.models import Rating, Ticket, TicketMessage
+from assistant.dialogue.conversation import parse_choice, parse_rating
 from assistant.outcome import Decision
 
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from api.access_token import AccessTokenManager, DbTokenStore, RedisTokenStore
-from api.models import InboundMessage, OutboxMessage
-from api.wechat_api import WeChatApi
+from api.wechat.access_token import AccessTokenManager, DbTokenStore, RedisTokenStore
+from api.wechat.models import InboundMessage, OutboxMessage
+from api.wechat.protocol.client import WeChatApi
 from assistant.reply import WECHAT_MAX_BYTES
 from conftest import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
 from knowledge.db import make_engine
@@ -213,7 +213,7 @@ def test_token_refreshed_before_expiry(wx_env):
 
 
 def test_refresh_time_rules():
-    from api.access_token import refresh_time
+    from api.wechat.access_token import refresh_time
 
     assert refresh_time(1000, 7200, 300) == 1000 + 7200 - 300
     # stable_token returned the same token with 100 s left: use it, look again within a minute

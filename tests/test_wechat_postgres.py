@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.access_token import AccessTokenManager, DbTokenStore
-from api.models import InboundMessage, OutboxMessage
-from api.wechat_api import WeChatApi
+from api.wechat.access_token import AccessTokenManager, DbTokenStore
+from api.wechat.models import InboundMessage, OutboxMessage
+from api.wechat.protocol.client import WeChatApi
 from conftest import WX_APP_ID, WX_APP_SECRET
 from knowledge.db import make_engine
 

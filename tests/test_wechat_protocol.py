@@ -7,10 +7,10 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from api.models import InboundMessage
-from api.wechat_sim import sign
-from assistant import channel_texts as T
-from assistant.conversation_models import Conversation
+from api.wechat.models import InboundMessage
+from api.wechat.testing.simulator import sign
+from assistant.dialogue import texts as T
+from assistant.queue.models import Conversation
 from conftest import WX_TOKEN
 
 

@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from api.models import InboundMessage, OutboxMessage
-from assistant.conversation_models import Ticket
+from api.wechat.models import InboundMessage, OutboxMessage
+from assistant.queue.models import Ticket
 from conftest import redis_or_skip
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from api.models import InboundMessage, OutboxMessage
-from api.wechat_sim import WeChatSimulator
+from api.wechat.models import InboundMessage, OutboxMessage
+from api.wechat.testing.simulator import WeChatSimulator
 from conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
 from knowledge.db import make_engine
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from api.app import ConfigError, check_settings, server_settings
-from api.channel import Job
-from api.wechat_crypto import BadSignature, CallbackAuthenticator, CallbackParams, StaleTimestamp
-from api.wechat_sim import sign
-from api.wechat_xml import MissingField, parse_message, render_message, render_text_reply
-from assistant.dialogue import append_line
+from api.wechat.channel import Job
+from api.wechat.protocol.crypto import BadSignature, CallbackAuthenticator, CallbackParams, StaleTimestamp
+from api.wechat.testing.simulator import sign
+from api.wechat.protocol.xml import MissingField, parse_message, render_message, render_text_reply
+from assistant.dialogue.conversation import append_line
 from assistant.reply import WECHAT_MAX_BYTES
 from knowledge.settings import Settings
 

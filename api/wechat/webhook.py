@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.channel import Channel, Job
-from api.wechat_crypto import CallbackAuthError, CallbackAuthenticator, CallbackParams
-from api.wechat_xml import (BadMessage, WeChatMessage, decode_body, extract_encrypt,
+from api.wechat.channel import Channel, Job
+from api.wechat.protocol.crypto import CallbackAuthError, CallbackAuthenticator, CallbackParams
+from api.wechat.protocol.xml import (BadMessage, WeChatMessage, decode_body, extract_encrypt,
                             parse_message, render_text_reply)
 
 log = logging.getLogger("fazhi.wechat.webhook")

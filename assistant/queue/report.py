@@ -21,8 +21,8 @@ from typing import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.conversation_models import Ticket
-from assistant.queue import CHINA_TZ, CLOSED, EXPIRED
+from assistant.queue.models import Ticket
+from assistant.queue.lifecycle import CHINA_TZ, CLOSED, EXPIRED
 from knowledge.timeutil import as_utc, utcnow
 
 

@@ -14,9 +14,9 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.conversation_models import Ticket, TicketMessage, utcnow
+from assistant.queue.models import Ticket, TicketMessage, utcnow
 from assistant.outcome import Decision, Outcome
-from assistant.queue import (CLOSED, EMERGENCY, NORMAL, OPEN_STATES, WAITING, QueuePolicy,
+from assistant.queue.lifecycle import (CLOSED, EMERGENCY, NORMAL, OPEN_STATES, WAITING, QueuePolicy,
                              TicketNotFound)
 from knowledge.timeutil import as_utc
 

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.accounts import ADMIN, LAWYER, Accounts, Staff, UserNotFound
+from assistant.queue.staff import ADMIN, LAWYER, Accounts, Staff, UserNotFound
 from knowledge.db import Base, session_factory
 from knowledge.settings import Settings
 from knowledge.timeutil import as_utc, utcnow

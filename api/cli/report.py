@@ -9,9 +9,9 @@ import argparse
 import json
 from datetime import date, datetime, timedelta
 
-from api.desk import Desk
-from assistant.queue import CHINA_TZ
-from assistant.report import format_report
+from assistant.queue.desk import Desk
+from assistant.queue.lifecycle import CHINA_TZ
+from assistant.queue.report import format_report
 from knowledge.db import make_engine, migrate
 from knowledge.settings import Settings
 

@@ -25,7 +25,7 @@ from typing import Iterable, Mapping
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from assistant.conversation_models import Ticket, TicketMessage
+from assistant.queue.models import Ticket, TicketMessage
 from knowledge.settings import Settings
 from knowledge.timeutil import as_utc, utcnow
 

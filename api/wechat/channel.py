@@ -19,16 +19,16 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.dedupe import RedisDedupe
+from api.wechat.dedupe import RedisDedupe
 from api.log_mask import preview
-from api.models import InboundMessage
-from api.outbox import Outbox, add_messages, release_held
-from api.rate_limit import RateLimiter
-from api.transcript import recent_transcript
-from api.wechat_xml import WeChatMessage
-from assistant import channel_texts as T
-from assistant.dialogue import AssistantLike, Dialogue, DialogueReply
-from assistant.queue import QueuePolicy
+from api.wechat.models import InboundMessage
+from api.wechat.outbox import Outbox, add_messages, release_held
+from api.wechat.rate_limit import RateLimiter
+from api.wechat.transcript import recent_transcript
+from api.wechat.protocol.xml import WeChatMessage
+from assistant.dialogue import texts as T
+from assistant.dialogue.conversation import AssistantLike, Dialogue, DialogueReply
+from assistant.queue.lifecycle import QueuePolicy
 from knowledge.db import session_factory
 from knowledge.settings import Settings
 from knowledge.timeutil import utcnow

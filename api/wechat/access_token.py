@@ -17,9 +17,9 @@ from typing import Protocol
 from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 
-from api.models import AccessTokenRow
+from api.wechat.models import AccessTokenRow
 from knowledge.timeutil import as_utc, from_epoch, utcnow
-from api.wechat_api import WeChatApi
+from api.wechat.protocol.client import WeChatApi
 from knowledge.db import session_factory
 
 log = logging.getLogger("fazhi.wechat.token")

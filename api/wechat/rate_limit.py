@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.models import InboundMessage
+from api.wechat.models import InboundMessage
 from knowledge.timeutil import as_utc, utcnow
-from assistant.conversation_models import Conversation
+from assistant.queue.models import Conversation
 
 
 class RateLimiter:

@@ -20,9 +20,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from api.accounts import AccountError, AccountLocked, Accounts, UserNotFound
-from api.desk import Desk
-from api.web_auth import (
+from assistant.queue.staff import AccountError, AccountLocked, Accounts, UserNotFound
+from assistant.queue.desk import Desk
+from api.console.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CsrfRejected,
@@ -37,11 +37,11 @@ from api.web_auth import (
     safe_next,
     wants_html,
 )
-from assistant.queue import CHINA_TZ, PRIORITY_LABELS, STATUS_LABELS, QueueError, TicketNotFound
-from assistant.report import duration_text
+from assistant.queue.lifecycle import CHINA_TZ, PRIORITY_LABELS, STATUS_LABELS, QueueError, TicketNotFound
+from assistant.queue.report import duration_text
 from knowledge.taxonomy import CATEGORIES
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # api/console/
 POLL_SECONDS = 5
 MAX_REPLY_CHARS = 4000
 SHOWN_CANDIDATES = 5  # the rest of the candidates are folded away

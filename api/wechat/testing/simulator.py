@@ -27,7 +27,7 @@ import httpx
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from api.wechat_xml import (event_dedupe_key, parse_message, parse_xml, render_message,
+from api.wechat.protocol.xml import (event_dedupe_key, parse_message, parse_xml, render_message,
                             top_fields)
 
 log = logging.getLogger("fazhi.wechat.sim")

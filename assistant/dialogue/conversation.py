@@ -28,9 +28,10 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from knowledge.timeutil import as_utc
-from assistant import channel_texts as T
-from assistant import queue, tickets
-from assistant.conversation_models import Conversation, Rating, Ticket, utcnow
+from assistant.dialogue import texts as T
+from assistant.queue import lifecycle as queue
+from assistant.queue import intake as tickets
+from assistant.queue.models import Conversation, Rating, Ticket, utcnow
 from assistant.outcome import Decision, Outcome
 from assistant.reply import WECHAT_MAX_BYTES, split_message
 from knowledge.store import EntryNotFound

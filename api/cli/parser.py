@@ -23,7 +23,7 @@ def _assistant(settings: Settings):  # noqa: ANN202
 # -- model ---------------------------------------------------------------------
 def cmd_model_prepare(settings: Settings, args: argparse.Namespace) -> int:
     from index.embedder import embedded_model_dir  # noqa: PLC0415
-    from index.model_prepare import is_prepared, prepare_model  # noqa: PLC0415
+    from index.model.prepare import is_prepared, prepare_model  # noqa: PLC0415
 
     folder = embedded_model_dir(settings)
     if is_prepared(folder) and not args.force:
@@ -234,7 +234,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_wechat_sim(settings: Settings, args: argparse.Namespace) -> int:
-    from api.wechat_sim import run_simulator  # noqa: PLC0415
+    from api.wechat.testing.simulator import run_simulator  # noqa: PLC0415
 
     run_simulator(args.host, args.port, webhook_url=args.webhook, token=settings.wechat_token,
                   app_id=settings.wechat_app_id, app_secret=settings.wechat_app_secret,
@@ -308,9 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--mode", choices=["plain", "compat", "safe"],
                      help="默认：设置了 FAZHI_WECHAT_AES_KEY 时为 safe，否则 plain")
     sim.set_defaults(func=cmd_wechat_sim)
-    from api import cli_users  # noqa: PLC0415 - light import, keeps startup fast
+    from api.cli import users as cli_users  # noqa: PLC0415 - light import, keeps startup fast
     cli_users.add_parser(sub)
-    from api import cli_report  # noqa: PLC0415
+    from api.cli import report as cli_report  # noqa: PLC0415
     cli_report.add_parser(sub)
     return p
 

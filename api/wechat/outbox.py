@@ -17,10 +17,10 @@ from typing import Callable
 from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from api.access_token import AccessTokenManager, TokenUnavailable
-from api.models import OutboxMessage
+from api.wechat.access_token import AccessTokenManager, TokenUnavailable
+from api.wechat.models import OutboxMessage
 from knowledge.timeutil import utcnow
-from api.wechat_api import HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError, WeChatUnavailable
+from api.wechat.protocol.client import HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError, WeChatUnavailable
 from knowledge.db import session_factory
 
 log = logging.getLogger("fazhi.wechat.outbox")

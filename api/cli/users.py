@@ -9,7 +9,7 @@ import argparse
 import getpass
 import sys
 
-from api.accounts import ROLE_LABELS, ROLES, Accounts, accounts_from_settings
+from assistant.queue.staff import ROLE_LABELS, ROLES, Accounts, accounts_from_settings
 from knowledge.db import make_engine, migrate
 from knowledge.settings import Settings
 
