@@ -11,7 +11,7 @@ from api.wechat.models import InboundMessage
 from api.wechat.testing.simulator import sign
 from assistant.dialogue import texts as T
 from assistant.queue.models import Conversation
-from conftest import WX_TOKEN
+from tests.conftest import WX_TOKEN
 
 
 # -- URL verification --------------------------------------------------------------------

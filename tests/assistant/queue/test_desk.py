@@ -31,7 +31,7 @@ from knowledge.entry import EntryData
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore
 from knowledge.timeutil import utcnow
-from test_queue import new_ticket
+from tests.assistant.queue.test_lifecycle import new_ticket
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 

@@ -9,7 +9,7 @@ import pytest
 
 from api.wechat.models import InboundMessage, OutboxMessage
 from assistant.queue.models import Ticket
-from conftest import redis_or_skip
+from tests.conftest import redis_or_skip
 
 
 def _post_same(env, fields, n: int) -> list[httpx.Response]:
@@ -76,7 +76,7 @@ def test_events_deduplicated_by_sender_and_create_time(wx_env):
 def test_dedupe_across_two_server_processes_sharing_the_database(wx_env):
     """Two app instances (as two workers would be) on one database: one answer."""
     from api.app import create_app
-    from conftest import UvicornThread, _free_port
+    from tests.conftest import UvicornThread, _free_port
 
     other = UvicornThread(create_app(wx_env.settings, assistant=wx_env.assistant),
                           _free_port()).start()

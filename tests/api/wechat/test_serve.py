@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.testing.simulator import WeChatSimulator
-from conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
+from tests.conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
 from knowledge.db import make_engine
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _env(tmp_path: Path, api_base: str, **extra: str) -> dict:

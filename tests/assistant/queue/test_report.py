@@ -16,7 +16,7 @@ from assistant.queue.lifecycle import CHINA_TZ
 from assistant.queue.report import duration_text, p90
 from knowledge.db import make_engine, migrate
 from knowledge.settings import Settings
-from test_desk import FAST_HASHER
+from tests.assistant.queue.test_desk import FAST_HASHER
 
 MIN = timedelta(minutes=1)
 

@@ -8,7 +8,7 @@ import pytest
 from api.wechat.access_token import AccessTokenManager, DbTokenStore
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.protocol.client import WeChatApi
-from conftest import WX_APP_ID, WX_APP_SECRET
+from tests.conftest import WX_APP_ID, WX_APP_SECRET
 from knowledge.db import make_engine
 
 
@@ -25,7 +25,7 @@ def test_channel_on_postgres(pg_url, wx_env_factory):
     env.wait_outbox_settled()
     assert env.count(InboundMessage) == 2 and env.count(OutboxMessage) == 2
 
-    from test_wechat_outbox import _race  # the same race, on PostgreSQL row locks
+    from tests.api.wechat.test_outbox import _race  # the same race, on PostgreSQL row locks
 
     env.sim.state.set_delay("stable_token", 0.3)
     engines = [make_engine(pg_url) for _ in range(2)]

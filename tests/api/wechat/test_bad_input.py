@@ -15,7 +15,7 @@ from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.testing.simulator import sign
 from api.wechat.protocol.xml import render_message
 from assistant.dialogue import texts as T
-from conftest import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN
+from tests.conftest import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

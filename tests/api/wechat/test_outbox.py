@@ -10,7 +10,7 @@ from api.wechat.access_token import AccessTokenManager, DbTokenStore, RedisToken
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.protocol.client import WeChatApi
 from assistant.reply import WECHAT_MAX_BYTES
-from conftest import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
+from tests.conftest import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
 from knowledge.db import make_engine
 
 

@@ -18,8 +18,8 @@ from assistant.queue.lifecycle import WAITING, is_overdue
 from knowledge.db import make_engine, migrate
 from knowledge.settings import Settings
 from knowledge.timeutil import as_utc, utcnow
-from test_desk import FAST_HASHER, last_reply, the_ticket, wait_until
-from test_queue import claim_race, new_ticket
+from tests.assistant.queue.test_desk import FAST_HASHER, last_reply, the_ticket, wait_until
+from tests.assistant.queue.test_lifecycle import claim_race, new_ticket
 
 pytestmark = pytest.mark.postgres
 
