@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -11,20 +12,36 @@ from assistant import followup, intents, reply
 from assistant.confidence import CalibrationBook, features
 from assistant.outcome import Candidate, Decision, Outcome
 from assistant.policy import Signals, Thresholds, close_candidates, decide
+from assistant.settings import AssistantSettings
 from index.builder import ensure_index
 from index.embedder import Embedder, load_embedder
 from index.normalize import normalize
-from index.retriever import Mode, Retriever, SearchResult
+from index.retriever import Hit, Mode, Retriever, SearchResult
 from index.segment import Segmenter
+from index.settings import IndexSettings
 from knowledge.db import make_engine, migrate
 from knowledge.seed import load_seed
-from knowledge.settings import Settings
+from knowledge.settings import StorageSettings
 from knowledge.store import EntryNotFound, KnowledgeStore
+from knowledge.taxonomy import Status
 
 CANDIDATES = 10
 
 
-def _candidate(hit) -> Candidate:  # noqa: ANN001 - index.retriever.Hit
+class AssistantConfig(Protocol):
+    """The settings ``open_assistant`` needs: storage, retrieval and the assistant's own."""
+
+    @property
+    def storage(self) -> StorageSettings: ...
+
+    @property
+    def index(self) -> IndexSettings: ...
+
+    @property
+    def assistant(self) -> AssistantSettings: ...
+
+
+def _candidate(hit: Hit) -> Candidate:
     d = hit.doc
     return Candidate(d.entry_id, d.external_id, d.kind, d.title, d.category, round(hit.score, 4),
                      round(hit.lexical, 4), round(hit.dense, 4), hit.lexical_rank, hit.dense_rank)
@@ -50,15 +67,29 @@ class LegalCheck:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, store: KnowledgeStore, retriever: Retriever,
+    """Answers questions once ``warm_up()`` has embedded the small-talk examples."""
+
+    def __init__(self, settings: AssistantSettings, store: KnowledgeStore, retriever: Retriever,
                  calibration: CalibrationBook) -> None:
         self.settings, self.store, self.retriever = settings, store, retriever
         self.calibration = calibration
         self.embedder: Embedder = retriever.embedder
-        margin = calibration.margin(self.embedder.name, settings.legal_threshold - 0.5)
-        self.legal = LegalCheck(self.embedder.encode_passages(intents.smalltalk_examples()), margin)
         self.thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold,
                                      settings.suggest_margin)
+        self._legal: LegalCheck | None = None
+
+    def warm_up(self) -> Assistant:
+        if self._legal is None:
+            margin = self.calibration.margin(self.embedder.name, self.settings.legal_threshold - 0.5)
+            examples = self.embedder.encode_passages(intents.smalltalk_examples())
+            self._legal = LegalCheck(examples, margin)
+        return self
+
+    @property
+    def legal(self) -> LegalCheck:
+        if self._legal is None:
+            raise RuntimeError("Assistant.warm_up() has not been called")
+        return self._legal
 
     def search(self, text: str, mode: Mode = Mode.HYBRID, k: int = CANDIDATES,
                kinds: list[str] | None = None, category: str | None = None) -> SearchResult:
@@ -117,7 +148,7 @@ class Assistant:
     def answer_entry(self, entry_id: int) -> Outcome:
         """The full answer for one entry, e.g. when the resident picks a suggestion."""
         entry = self.store.get(entry_id)
-        if entry.status != "published":
+        if entry.status != Status.PUBLISHED:
             raise EntryNotFound(entry_id)
         cand = Candidate(entry.id, entry.external_id, entry.kind, entry.title, entry.category, 1.0)
         return Outcome(decision=Decision.ANSWER, confidence=1.0,
@@ -126,24 +157,27 @@ class Assistant:
                        reason="picked")
 
 
-def open_store(settings: Settings) -> KnowledgeStore:
+def open_store(storage: StorageSettings) -> KnowledgeStore:
     """The knowledge store of a data dir, created and migrated on first use."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.sqlalchemy_url)
+    storage.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(storage.sqlalchemy_url)
     migrate(engine)
     return KnowledgeStore(engine)
 
 
-def open_assistant(settings: Settings, progress: Callable[[str], None] = print,
+def open_assistant(settings: AssistantConfig, progress: Callable[[str], None] = print,
                    show_progress: bool = True, store: KnowledgeStore | None = None) -> Assistant:
-    """Initialise a data dir as needed (schema, seed, model, index) and load the assistant."""
-    store = store or open_store(settings)
+    """Initialise a data dir as needed (schema, seed, model, index) and load and warm up the
+    assistant: this is where the heavy work happens."""
+    storage = settings.storage
+    store = store or open_store(storage)
     if store.count() == 0:
         progress("首次使用：正在导入内置知识库 …")
         load_seed(store)
-    embedder = load_embedder(settings, progress)
-    segmenter = Segmenter(settings.data_dir / "cache")
-    index = ensure_index(store, embedder, segmenter, settings.index_dir, settings.data_dir / "cache",
+    embedder = load_embedder(settings.index, storage, progress)
+    embedder.warm_up()
+    segmenter = Segmenter(storage.cache_dir).load()
+    index = ensure_index(store, embedder, segmenter, storage.index_dir, storage.cache_dir,
                          progress, show_progress)
-    retriever = Retriever(index, embedder, segmenter, settings.max_query_chars)
-    return Assistant(settings, store, retriever, CalibrationBook.load())
+    retriever = Retriever(index, embedder, segmenter, settings.assistant.max_query_chars)
+    return Assistant(settings.assistant, store, retriever, CalibrationBook.load()).warm_up()

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api.wechat.models import InboundMessage, OutboxMessage  # noqa: E402
-from api.wechat.testing.simulator import WeChatSimulator  # noqa: E402
+from api.wechat.testing import WeChatSimulator  # noqa: E402
 from knowledge.db import make_engine  # noqa: E402
 
 TOKEN = "bench_token_5d1e"

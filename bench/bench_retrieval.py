@@ -30,7 +30,7 @@ from assistant.evaluation import evaluate, read_cases  # noqa: E402
 from assistant.service import open_assistant, open_store  # noqa: E402
 from index.retriever import Mode  # noqa: E402
 from knowledge.importers import import_file  # noqa: E402
-from knowledge.settings import Settings  # noqa: E402
+from api.settings import Settings  # noqa: E402
 from knowledge.taxonomy import Kind  # noqa: E402
 
 LAWS = ("laws_articles.jsonl", Kind.ARTICLE)
@@ -55,7 +55,7 @@ def _settings(name: str, fresh: bool) -> Settings:
 
 def _load(name: str, files: list[tuple[str, Kind]], fresh: bool, seed: bool = False):
     settings = _settings(name, fresh)
-    store = open_store(settings)
+    store = open_store(settings.storage)
     if store.count() == 0 or fresh:
         for file, kind in files:
             report = import_file(store, SHARED / file, kind)

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _wechat_harness import (APP_ID, APP_SECRET, TOKEN, Server, Stats, free_port,  # noqa: E402
                              make_env, pct, print_latency, reset_channel_tables, run_residents, wait_settled)
-from api.wechat.testing.simulator import WeChatSimulator  # noqa: E402
+from api.wechat.testing import WeChatSimulator  # noqa: E402
 
 
 def main() -> int:

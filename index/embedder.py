@@ -6,11 +6,13 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
-from knowledge.settings import EMBEDDED_MODEL, Settings
+from index.settings import EMBEDDED_MODEL, IndexSettings
+from knowledge.settings import StorageSettings
 
 HASHING = "hashing"
 
@@ -21,7 +23,12 @@ class EmbedderError(RuntimeError):
 
 class Embedder(Protocol):
     name: str
-    dim: int
+
+    @property
+    def dim(self) -> int: ...
+
+    def warm_up(self) -> None:
+        """Load the model (a constructor only records what to load)."""
 
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
@@ -35,7 +42,14 @@ class HashingEmbedder:
     """
 
     def __init__(self, dim: int = 256) -> None:
-        self.name, self.dim = HASHING, dim
+        self.name, self._dim = HASHING, dim
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def warm_up(self) -> None:
+        pass  # nothing to load
 
     def _one(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dim, dtype=np.float32)
@@ -49,7 +63,8 @@ class HashingEmbedder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
-    def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:  # noqa: ANN001
+    def encode_passages(self, texts: list[str],
+                        progress: Callable[[int], None] | None = None) -> np.ndarray:
         out = self.encode_queries(texts)
         if progress:
             progress(len(texts))
@@ -60,25 +75,47 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers folder or name, loaded offline. E5-style models get their
     ``query: ``/``passage: `` prompts from the folder's configuration."""
 
-    def __init__(self, name_or_path: str, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(self, name_or_path: str, batch_size: int = 32, threads: int = 0,
+                 name: str | None = None) -> None:
+        self.path = name_or_path
+        self.name = name or name_or_path  # the identity recorded in index manifests
+        self.batch_size, self.threads = batch_size, threads
+        self._model: Any = None
+        self._dim = 0
+        self._query_prompt: str | None = None
+        self._passage_prompt: str | None = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch  # noqa: PLC0415
-        from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+        import torch
+        from sentence_transformers import SentenceTransformer
 
-        if threads:
-            torch.set_num_threads(threads)
+        if self.threads:
+            torch.set_num_threads(self.threads)
         try:
-            self.model = SentenceTransformer(name_or_path, device="cpu", local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - any loader failure means the same to us
-            raise EmbedderError(f"cannot load embedding model {name_or_path!r}: {exc}") from exc
-        self.name = name_or_path
-        dim_of = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(dim_of())
-        self.batch_size = batch_size
-        prompts = self.model.prompts or {}
+            model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
+        except Exception as exc:  # any loader failure means the same to us
+            raise EmbedderError(f"cannot load embedding model {self.path!r}: {exc}") from exc
+        dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self._dim = int(dim_of())
+        prompts = model.prompts or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None
+        self._model = model
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            raise EmbedderError(f"embedding model {self.name!r} is not loaded: call warm_up()")
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        self.model  # noqa: B018 - raises until loaded
+        return self._dim
 
     def _encode(self, texts: list[str], prompt: str | None) -> np.ndarray:
         return self.model.encode(texts, prompt_name=prompt, batch_size=self.batch_size,
@@ -88,7 +125,8 @@ class SentenceTransformerEmbedder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._query_prompt)
 
-    def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:  # noqa: ANN001
+    def encode_passages(self, texts: list[str],
+                        progress: Callable[[int], None] | None = None) -> np.ndarray:
         # Sort by length so each batch pads little; restore the order afterwards.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -105,23 +143,24 @@ def model_slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[:80] or "model"
 
 
-def embedded_model_dir(settings: Settings) -> Path:
-    return settings.model_dir / "multilingual-e5-small"
+def embedded_model_dir(storage: StorageSettings) -> Path:
+    return storage.model_dir / "multilingual-e5-small"
 
 
-def load_embedder(settings: Settings, progress: Callable[[str], None] = print) -> Embedder:
-    """The configured embedder; the embedded default is prepared on first use."""
+def load_embedder(settings: IndexSettings, storage: StorageSettings,
+                  progress: Callable[[str], None] = print) -> Embedder:
+    """The configured embedder, not yet warmed up; the embedded default is prepared (converted
+    once into the data dir) on first use."""
     name = settings.embed_model
     if name == HASHING:
         return HashingEmbedder()
     if name == EMBEDDED_MODEL:
-        from index.model.prepare import is_prepared, prepare_model  # noqa: PLC0415
+        from index.model.prepare import is_prepared, prepare_model
 
-        folder = embedded_model_dir(settings)
+        folder = embedded_model_dir(storage)
         if not is_prepared(folder):
             progress("首次使用：正在准备内置向量模型（约半分钟）…")
             prepare_model(folder, progress=progress)
-        emb = SentenceTransformerEmbedder(str(folder), settings.embed_batch_size, settings.embed_threads)
-        emb.name = EMBEDDED_MODEL  # the identity recorded in index manifests
-        return emb
+        return SentenceTransformerEmbedder(str(folder), settings.embed_batch_size,
+                                           settings.embed_threads, name=EMBEDDED_MODEL)
     return SentenceTransformerEmbedder(name, settings.embed_batch_size, settings.embed_threads)

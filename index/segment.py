@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).parent / "data"
 
@@ -19,17 +19,22 @@ def load_colloquial() -> list[tuple[str, list[str]]]:
     return sorted(((p, terms.split()) for p, terms in pairs), key=lambda x: -len(x[0]))
 
 
-@dataclass
 class Segmenter:
-    """Tokens for lexical matching. The jieba dictionary cache lives in ``cache_dir``."""
+    """Tokens for lexical matching. The jieba dictionary cache lives in ``cache_dir``.
 
-    cache_dir: Path | None = None
-    _jieba: object = field(init=False, default=None)
-    _stop: frozenset[str] = field(init=False, default=frozenset())
-    _colloquial: list[tuple[str, list[str]]] = field(init=False, default_factory=list)
+    Construction is free; ``load()`` reads the dictionaries (jieba takes a few seconds).
+    """
 
-    def __post_init__(self) -> None:
-        import jieba  # noqa: PLC0415
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
+        self._jieba: Any = None
+        self._stop: frozenset[str] = frozenset()
+        self._colloquial: list[tuple[str, list[str]]] = []
+
+    def load(self) -> Segmenter:
+        if self._jieba is not None:
+            return self
+        import jieba
 
         jieba.setLogLevel(logging.WARNING)
         tok = jieba.Tokenizer()
@@ -40,15 +45,25 @@ class Segmenter:
         self._jieba = tok
         self._stop = frozenset(_read_lines("stopwords.txt"))
         self._colloquial = load_colloquial()
+        return self
+
+    def _loaded(self) -> Segmenter:
+        if self._jieba is None:
+            raise RuntimeError("Segmenter.load() has not been called")
+        return self
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._loaded()._jieba
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (search mode: long words plus their parts)."""
-        return [w for w in self._jieba.cut_for_search(text) if w.strip()]  # type: ignore[attr-defined]
+        return [w for w in self.tokenizer.cut_for_search(text) if w.strip()]
 
     def legal_terms(self, text: str) -> list[str]:
         """Legal terms implied by colloquial phrases in ``text``."""
         terms: list[str] = []
-        for phrase, mapped in self._colloquial:
+        for phrase, mapped in self._loaded()._colloquial:
             if phrase in text:
                 terms.extend(mapped)
                 text = text.replace(phrase, " ")

@@ -1,7 +1,7 @@
 """UTC helpers: SQLite hands back naive datetimes for timezone-aware columns."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 
 def utcnow() -> datetime:
@@ -16,3 +16,22 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 def from_epoch(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc)
+
+
+#: Times shown to residents and staff, and report dates (China has no daylight saving).
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+
+def china_days(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start, end) covering the calendar days ``first`` to ``last`` in Beijing time."""
+    start = datetime.combine(first, time.min, CHINA_TZ)
+    end = datetime.combine(last + timedelta(days=1), time.min, CHINA_TZ)
+    return start, end
+
+
+def parse_day(text: str) -> date:
+    """A calendar day written YYYY-MM-DD (ValueError with a message staff can read)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"日期格式应为 YYYY-MM-DD：{text}") from exc

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 
 from api.app import create_app
 from api.wechat.models import InboundMessage, OutboxMessage
-from api.wechat.testing.simulator import WeChatSimulator
+from api.wechat.testing import WeChatSimulator
 from knowledge.db import make_engine
-from knowledge.settings import Settings
+from api.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -41,7 +41,7 @@ def settings(tmp_path: Path) -> Settings:
 def store(settings: Settings):
     from assistant.service import open_store
 
-    return open_store(settings)
+    return open_store(settings.storage)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +51,7 @@ def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from index.embedder import embedded_model_dir
     from index.model.prepare import prepare_model
 
-    prepare_model(embedded_model_dir(Settings(data_dir=root)), progress=lambda _m: None)
+    prepare_model(embedded_model_dir(Settings(data_dir=root).storage), progress=lambda _m: None)
     return root
 
 
@@ -125,7 +125,7 @@ def wx_assistant(tmp_path_factory: pytest.TempPathFactory):
     from knowledge.seed import load_seed
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("wx_kb"), embed_model="hashing")
-    store = open_store(settings)
+    store = open_store(settings.storage)
     load_seed(store)
     store.upsert(EntryData(kind="faq", external_id="wx-test-long", category="其他",
                            question=LONG_FAQ_QUESTION, answer=_long_answer(),
@@ -230,7 +230,7 @@ def wx_env_factory(tmp_path: Path, wx_assistant) -> Iterator[Callable[..., WxEnv
         settings = Settings(**values)
         server = UvicornThread(create_app(settings, assistant=wx_assistant), _free_port()).start()
         sim.webhook_url = f"http://127.0.0.1:{server.port}/wechat"
-        env = WxEnv(settings, sim, server, make_engine(settings.sqlalchemy_url), wx_assistant)
+        env = WxEnv(settings, sim, server, make_engine(settings.storage.sqlalchemy_url), wx_assistant)
         envs.append(env)
         return env
 

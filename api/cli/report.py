@@ -7,37 +7,35 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from api.settings import Settings
 from assistant.queue.desk import Desk
-from assistant.queue.lifecycle import CHINA_TZ
 from assistant.queue.report import format_report
 from knowledge.db import make_engine, migrate
-from knowledge.settings import Settings
+from knowledge.timeutil import china_days, parse_day
 
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return parse_day(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def period(first: date, last: date) -> tuple[datetime, datetime]:
     """[start, end) covering the days ``first`` to ``last`` in Beijing time."""
     if last < first:
         raise ValueError("结束日期早于开始日期")
-    start = datetime.combine(first, datetime.min.time(), CHINA_TZ)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), CHINA_TZ)
-    return start, end
+    return china_days(first, last)
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     start, end = period(args.start, args.end)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.storage.sqlalchemy_url)
     try:
         migrate(engine)
-        rep = Desk(engine, settings).report(start, end)
+        rep = Desk(engine, settings.queue).report(start, end)
     finally:
         engine.dispose()
     if args.json:

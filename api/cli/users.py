@@ -9,15 +9,15 @@ import argparse
 import getpass
 import sys
 
+from api.settings import Settings
 from assistant.queue.staff import ROLE_LABELS, ROLES, Accounts, accounts_from_settings
 from knowledge.db import make_engine, migrate
-from knowledge.settings import Settings
 
 
 def _accounts(settings: Settings) -> Accounts:
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.storage.sqlalchemy_url)
     migrate(engine)
-    return accounts_from_settings(engine, settings)
+    return accounts_from_settings(engine, settings.staff)
 
 
 def _split(value: str | None) -> list[str]:

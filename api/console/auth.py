@@ -20,9 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from assistant.queue.staff import ADMIN, LAWYER, Accounts, Staff, UserNotFound
+from api.console.settings import ConsoleSettings
+from assistant.queue.staff import Accounts, Role, Staff, UserNotFound
 from knowledge.db import Base, session_factory
-from knowledge.settings import Settings
 from knowledge.timeutil import as_utc, utcnow
 
 SESSION_COOKIE = "fazhi_session"
@@ -80,7 +80,7 @@ def _hash(token: str) -> str:
 class WebAuth:
     """Sessions in the ``web_sessions`` table."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, settings: Settings) -> None:
+    def __init__(self, engine: Engine, accounts: Accounts, settings: ConsoleSettings) -> None:
         self._sessions = session_factory(engine)
         self.accounts = accounts
         self.lifetime = timedelta(hours=settings.web_session_hours)
@@ -209,8 +209,8 @@ async def _principal(request: Request, roles: tuple[str, ...]) -> Principal:
 
 async def require_lawyer(request: Request) -> Principal:
     """Lawyers and admins (admins can also work tickets)."""
-    return await _principal(request, (LAWYER, ADMIN))
+    return await _principal(request, (Role.LAWYER, Role.ADMIN))
 
 
 async def require_admin(request: Request) -> Principal:
-    return await _principal(request, (ADMIN,))
+    return await _principal(request, (Role.ADMIN,))

@@ -15,27 +15,28 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.wechat.dedupe import RedisDedupe
 from api.log_mask import preview
-from api.wechat.models import InboundMessage
+from api.wechat.models import InboundMessage, InboundStatus
 from api.wechat.outbox import Outbox, add_messages, release_held
 from api.wechat.rate_limit import RateLimiter
 from api.wechat.transcript import recent_transcript
 from api.wechat.protocol.xml import WeChatMessage
+from api.wechat.settings import WeChatSettings
 from assistant.dialogue import texts as T
 from assistant.dialogue.conversation import AssistantLike, Dialogue, DialogueReply
-from assistant.queue.lifecycle import QueuePolicy
+from assistant.queue.settings import QueuePolicy
 from knowledge.db import session_factory
-from knowledge.settings import Settings
 from knowledge.timeutil import utcnow
 
 log = logging.getLogger("fazhi.wechat.channel")
 
-PROCESSING, ANSWERED, LIMITED, FAILED = "processing", "answered", "limited", "failed"
+PROCESSING, ANSWERED = InboundStatus.PROCESSING, InboundStatus.ANSWERED
+LIMITED, FAILED = InboundStatus.LIMITED, InboundStatus.FAILED
 UNSUPPORTED_TYPES = ("image", "location", "link", "video", "shortvideo", "file",
                      "miniprogrampage", "music", "news")
 
@@ -98,12 +99,11 @@ def summarize(msg: WeChatMessage) -> str:
 
 
 class Channel:
-    def __init__(self, settings: Settings, engine: Engine, assistant: AssistantLike,
-                 outbox: Outbox) -> None:
+    def __init__(self, settings: WeChatSettings, engine: Engine, assistant: AssistantLike,
+                 outbox: Outbox, policy: QueuePolicy) -> None:
         self.settings = settings
         self._sessions = session_factory(engine)
-        self.dialogue = Dialogue(assistant, recent_transcript,
-                                 QueuePolicy.from_settings(settings))
+        self.dialogue = Dialogue(assistant, recent_transcript, policy)
         self.outbox = outbox
         self.limiter = RateLimiter(settings.wechat_rate_limit_count,
                                    settings.wechat_rate_limit_window_s)
@@ -116,6 +116,11 @@ class Channel:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
+
+    def ping(self) -> None:
+        """A cheap liveness probe of the database."""
+        with self._sessions() as s:
+            s.execute(text("SELECT 1"))
 
     # -- intake -----------------------------------------------------------------
     def accept(self, msg: WeChatMessage) -> Accepted:

@@ -5,12 +5,33 @@ The schema is created by migration ``0002_channel``.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base
 from knowledge.timeutil import utcnow
+
+
+class InboundStatus(StrEnum):
+    PROCESSING = "processing"  # a "processing" row whose lease ran out is re-answered
+    ANSWERED = "answered"
+    LIMITED = "limited"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    HELD = "held"  # 45015/45047: kept until the resident writes again
+
+
+class OutboxChannel(StrEnum):
+    PASSIVE = "passive"  # returned in the HTTP response to the callback
+    CUSTOM = "custom"  # sent through message/custom/send
 
 
 class InboundMessage(Base):
@@ -29,8 +50,7 @@ class InboundMessage(Base):
     event: Mapped[str | None] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text, default="")
     wx_create_time: Mapped[int] = mapped_column(Integer, default=0)
-    # processing -> answered | ignored; a "processing" row whose lease ran out is re-answered
-    status: Mapped[str] = mapped_column(String(16), index=True, default="processing")
+    status: Mapped[str] = mapped_column(String(16), index=True, default=InboundStatus.PROCESSING)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                   index=True)
@@ -52,9 +72,9 @@ class OutboxMessage(Base):
     openid: Mapped[str] = mapped_column(String(64), index=True)
     inbound_id: Mapped[int | None] = mapped_column(Integer)
     part: Mapped[int] = mapped_column(Integer, default=0)
-    channel: Mapped[str] = mapped_column(String(8), default="custom")
+    channel: Mapped[str] = mapped_column(String(8), default=OutboxChannel.CUSTOM)
     content: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    status: Mapped[str] = mapped_column(String(16), index=True, default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                       index=True)

@@ -9,24 +9,26 @@ or restart resumes the outbox.  Messages to one resident go out in order.
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Callable
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from api.background import BackgroundLoop
 from api.wechat.access_token import AccessTokenManager, TokenUnavailable
-from api.wechat.models import OutboxMessage
-from knowledge.timeutil import utcnow
-from api.wechat.protocol.client import HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError, WeChatUnavailable
+from api.wechat.models import OutboxChannel, OutboxMessage, OutboxStatus
+from api.wechat.protocol.client import (HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError,
+                                        WeChatUnavailable)
 from knowledge.db import session_factory
+from knowledge.timeutil import utcnow
 
 log = logging.getLogger("fazhi.wechat.outbox")
 
-PENDING, SENDING, SENT, FAILED, HELD = "pending", "sending", "sent", "failed", "held"
-PASSIVE, CUSTOM = "passive", "custom"
+PENDING, SENDING, SENT = OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT
+FAILED, HELD = OutboxStatus.FAILED, OutboxStatus.HELD
+PASSIVE, CUSTOM = OutboxChannel.PASSIVE, OutboxChannel.CUSTOM
 RETRYABLE_ERRORS = frozenset({-1, 45009, 45011})  # system busy, API frequency limits
 SEND_LEASE = timedelta(seconds=30)
 MAX_BACKOFF_S = 300.0
@@ -68,42 +70,27 @@ class Outbox:
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.poll_s = poll_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("outbox", self._round, poll_s)
         self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox-send")
         self.on_idle: Callable[[], None] | None = None  # periodic hook (inbound recovery)
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> None:
-        # The thread runs even without API credentials: it also drives inbound recovery.
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
-            self._thread.start()
+        # The loop runs even without API credentials: it also drives inbound recovery.
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def notify(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sent = self.dispatch_once()
-                if self.on_idle is not None:
-                    self.on_idle()
-            except Exception:  # noqa: BLE001 - the dispatcher must outlive any one failure
-                log.exception("outbox round failed")
-                sent = 0
-            if not sent:
-                self._wake.wait(self.poll_s)
-                self._wake.clear()
+    def _round(self) -> bool:
+        sent = self.dispatch_once()
+        if self.on_idle is not None:
+            self.on_idle()
+        return sent > 0
 
     # -- dispatch ---------------------------------------------------------------
     def _heads(self, limit: int = 500) -> list[int]:
@@ -183,7 +170,7 @@ class Outbox:
         else:
             self._finish(row, SENT, None, None)
 
-    def _finish(self, row: OutboxMessage, status: str, errcode: int | None,
+    def _finish(self, row: OutboxMessage, status: OutboxStatus, errcode: int | None,
                 error: str | None) -> None:
         with self._sessions.begin() as s:
             s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
@@ -219,3 +206,42 @@ class Outbox:
                       .values(channel=CUSTOM, status=PENDING, attempts=0, sent_at=None,
                               next_attempt_at=utcnow()))
         self.notify()
+
+
+def delivery_state(statuses: Iterable[str]) -> str | None:
+    """One reply may take several messages: the worst of their states."""
+    found = set(statuses)
+    if not found:
+        return None
+    for state in (FAILED, HELD):
+        if state in found:
+            return state
+    return SENT if found == {SENT} else PENDING
+
+
+class OutboxDelivery:
+    """Lawyers' replies to residents through the outbox (the queue's ``ReplyDelivery``)."""
+
+    def __init__(self, outbox: Outbox | None = None) -> None:
+        self.outbox = outbox  # None: rows are stored for another process's dispatcher
+
+    def send(self, s: Session, openid: str, parts: list[str], ticket_message_id: int) -> None:
+        for row in add_messages(s, openid, None, parts, passive_first=False):
+            row.ticket_message_id = ticket_message_id
+
+    def states(self, s: Session, ticket_message_ids: list[int]) -> dict[int, str]:
+        found: dict[int, list[str]] = {}
+        for mid, status in s.execute(
+                select(OutboxMessage.ticket_message_id, OutboxMessage.status)
+                .where(OutboxMessage.ticket_message_id.in_(ticket_message_ids))):
+            found.setdefault(mid, []).append(status)
+        return {mid: state for mid, sts in found.items() if (state := delivery_state(sts))}
+
+    def revision(self, s: Session) -> object:
+        return sorted(s.execute(select(OutboxMessage.status, func.count(OutboxMessage.id))
+                                .where(OutboxMessage.ticket_message_id.is_not(None))
+                                .group_by(OutboxMessage.status)).all())
+
+    def notify(self) -> None:
+        if self.outbox is not None:
+            self.outbox.notify()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.wechat.models import InboundMessage
 from knowledge.timeutil import as_utc, utcnow
-from assistant.queue.models import Conversation
+from assistant.dialogue.models import Conversation
 
 
 class RateLimiter:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
+from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -142,7 +143,13 @@ class WebhookHandler:
         return Response(xml, media_type="application/xml")
 
 
-def make_router(handler: WebhookHandler) -> APIRouter:
+class CallbackEndpoints(Protocol):
+    async def verify(self, request: Request) -> Response: ...
+
+    async def receive(self, request: Request) -> Response: ...
+
+
+def make_router(handler: CallbackEndpoints) -> APIRouter:
     router = APIRouter()
     router.add_api_route("/wechat", handler.verify, methods=["GET"], include_in_schema=False)
     router.add_api_route("/wechat", handler.receive, methods=["POST"], include_in_schema=False)

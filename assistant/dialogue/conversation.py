@@ -27,19 +27,17 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from knowledge.timeutil import as_utc
 from assistant.dialogue import texts as T
-from assistant.queue import lifecycle as queue
-from assistant.queue import intake as tickets
-from assistant.queue.models import Conversation, Rating, Ticket, utcnow
+from assistant.dialogue.models import Conversation, Rating, State
+from assistant.durations import promise_text
 from assistant.outcome import Decision, Outcome
+from assistant.queue import intake, lifecycle
+from assistant.queue.models import Direction, Ticket, TicketStatus
+from assistant.queue.settings import QueuePolicy
 from assistant.reply import WECHAT_MAX_BYTES, split_message
 from knowledge.store import EntryNotFound
+from knowledge.timeutil import CHINA_TZ, as_utc, utcnow
 
-IDLE = "idle"
-AWAITING_CHOICE = "awaiting_choice"
-AWAITING_RATING = "awaiting_rating"
-AWAITING_TICKET_RATING = "awaiting_ticket_rating"
 
 HISTORY_TTL = timedelta(minutes=30)  # a follow-up refers to a question asked recently
 HISTORY_LEN = 3
@@ -95,26 +93,26 @@ def append_line(messages: list[str], line: str) -> list[str]:
 def expect_ticket_rating(s: Session, openid: str, ticket_id: int) -> None:
     """A lawyer answered: the resident's next "5"/"1" rates that answer."""
     conv = Dialogue.state_of(s, openid)
-    conv.state, conv.suggestions = AWAITING_TICKET_RATING, []
+    conv.state, conv.suggestions = State.AWAITING_TICKET_RATING, []
     conv.last_entry_id, conv.rating_ticket_id = None, ticket_id
     Dialogue._save(s, conv)
 
 
-def wait_text(estimate: queue.WaitEstimate) -> str:
+def wait_text(estimate: intake.WaitEstimate) -> str:
     if estimate.basis == "history":
-        return T.WAIT_MEASURED.format(wait=T.duration_text(estimate.minutes),
+        return T.WAIT_MEASURED.format(wait=promise_text(estimate.minutes),
                                       ahead=estimate.ahead)
     text = T.WAIT_NEXT if estimate.ahead == 0 else T.WAIT_COMMITMENT
-    return text.format(wait=T.duration_text(estimate.deadline_minutes))
+    return text.format(wait=promise_text(estimate.deadline_minutes))
 
 
 class Dialogue:
     def __init__(self, assistant: AssistantLike,
-                 transcript: tickets.TranscriptReader | None = None,
-                 policy: queue.QueuePolicy | None = None) -> None:
+                 transcript: intake.TranscriptReader | None = None,
+                 policy: QueuePolicy | None = None) -> None:
         self.assistant = assistant
         self.transcript = transcript  # earlier conversation attached to new tickets
-        self.policy = policy or queue.QueuePolicy()  # deadlines of new tickets
+        self.policy = policy or QueuePolicy()  # deadlines of new tickets
 
     # -- state ------------------------------------------------------------------
     @staticmethod
@@ -122,7 +120,7 @@ class Dialogue:
         """The resident's state; a new (not yet added) row when there is none."""
         conv = s.get(Conversation, openid)
         if conv is None:
-            conv = Conversation(openid=openid, state=IDLE, suggestions=[], history=[],
+            conv = Conversation(openid=openid, state=State.IDLE, suggestions=[], history=[],
                                 subscribed=True, updated_at=utcnow())
         return conv
 
@@ -148,15 +146,15 @@ class Dialogue:
                 return DialogueReply([T.EMPTY_TEXT], "notice")
             if text.rstrip("?？。!！") in T.MY_TICKETS_WORDS:
                 return self.my_tickets(s, openid)
-            if conv.state == AWAITING_TICKET_RATING and conv.rating_ticket_id is not None:
+            if conv.state == State.AWAITING_TICKET_RATING and conv.rating_ticket_id is not None:
                 score = parse_rating(text)
                 if score is not None:
                     return self._rate_ticket(s, conv, score)
-            if conv.state == AWAITING_CHOICE and conv.suggestions:
+            if conv.state == State.AWAITING_CHOICE and conv.suggestions:
                 choice = parse_choice(text)
                 if choice is not None:
                     return self._pick(s, conv, choice, inbound_id)
-            if conv.state == AWAITING_RATING and conv.last_entry_id is not None:
+            if conv.state == State.AWAITING_RATING and conv.last_entry_id is not None:
                 score = parse_rating(text)
                 if score is not None:
                     return self._rate(s, conv, score, inbound_id)
@@ -166,18 +164,18 @@ class Dialogue:
     def subscribe(self, s: Session, openid: str) -> DialogueReply:
         conv = self.state_of(s, openid)
         conv.subscribed, conv.unsubscribed_at = True, None
-        conv.state, conv.suggestions, conv.rating_ticket_id = IDLE, [], None
+        conv.state, conv.suggestions, conv.rating_ticket_id = State.IDLE, [], None
         self._save(s, conv)
         return DialogueReply([T.WELCOME], "welcome")
 
     def unsubscribe(self, s: Session, openid: str) -> None:
         conv = self.state_of(s, openid)
         conv.subscribed, conv.unsubscribed_at = False, utcnow()
-        conv.state, conv.suggestions = IDLE, []
+        conv.state, conv.suggestions = State.IDLE, []
         self._save(s, conv)
 
     def my_tickets(self, s: Session, openid: str) -> DialogueReply:
-        views = tickets.tickets_of(s, openid)
+        views = intake.tickets_of(s, openid)
         if not views:
             return DialogueReply([T.NO_TICKETS], "notice")
         lines = [T.MY_TICKETS_HEAD]
@@ -185,16 +183,16 @@ class Dialogue:
         for v in views:
             question = v.question if len(v.question) <= 30 else v.question[:30] + "…"
             line = f"· {v.ticket_no}（{T.TICKET_STATUS.get(v.status, v.status)}）{question}"
-            if v.status in queue.PENDING_STATES:
+            if v.status in lifecycle.PENDING_STATES:
                 # A queued ticket: the measured estimate when there is one; otherwise (and
                 # once a lawyer works on it) the deadline the service committed to.
                 when = v.deadline_at or now
                 if v.claimed_by is None:
-                    est = queue.expected_wait(s, self.policy, v.priority, v.category, now,
+                    est = intake.expected_wait(s, self.policy, v.priority, v.category, now,
                                               before_id=v.id)
                     if est.basis == "history":
                         when = now + timedelta(minutes=est.minutes)
-                local = when.astimezone(queue.CHINA_TZ)
+                local = when.astimezone(CHINA_TZ)
                 line += T.TICKET_DUE.format(due=f"{local.month}月{local.day}日 {local:%H:%M}")
             elif v.rating is not None:
                 line += T.TICKET_RATED.format(score=v.rating)
@@ -211,7 +209,7 @@ class Dialogue:
         try:
             outcome = self.assistant.answer_entry(int(picked["id"]))
         except EntryNotFound:
-            conv.state, conv.suggestions = IDLE, []
+            conv.state, conv.suggestions = State.IDLE, []
             self._save(s, conv)
             return DialogueReply([T.CHOICE_EXPIRED], "notice")
         # The picked title is the topic a follow-up will refer to.
@@ -223,57 +221,57 @@ class Dialogue:
         s.add(Rating(openid=conv.openid, entry_id=conv.last_entry_id, score=score,
                      inbound_id=inbound_id, created_at=utcnow()))
         entry_id = conv.last_entry_id
-        conv.state, conv.last_entry_id = IDLE, None  # one rating per answer
+        conv.state, conv.last_entry_id = State.IDLE, None  # one rating per answer
         self._save(s, conv)
         text = T.RATING_THANKS_GOOD if score >= 4 else T.RATING_THANKS_BAD
         return DialogueReply([text], "rating", entry_id=entry_id, notes={"score": score})
 
     def _rate_ticket(self, s: Session, conv: Conversation, score: int) -> DialogueReply:
-        ticket = queue.rate(s, conv.rating_ticket_id, score)
-        conv.state, conv.rating_ticket_id = IDLE, None  # one rating per lawyer answer
+        ticket = lifecycle.rate(s, conv.rating_ticket_id, score)
+        conv.state, conv.rating_ticket_id = State.IDLE, None  # one rating per lawyer answer
         self._save(s, conv)
         text = T.TICKET_RATING_THANKS_GOOD if score >= 4 else T.TICKET_RATING_THANKS_BAD
-        tickets.attach(s, ticket, "in", str(score))
-        tickets.attach(s, ticket, "out", text)
+        intake.attach(s, ticket, Direction.IN, str(score))
+        intake.attach(s, ticket, Direction.OUT, text)
         return DialogueReply([text], "ticket_rating", ticket_no=ticket.ticket_no,
                              notes={"score": score, "ticket_id": ticket.id})
 
     def _created_note(self, s: Session, ticket: Ticket) -> str:
-        estimate = queue.expected_wait(s, self.policy, ticket.priority, ticket.category,
+        estimate = intake.expected_wait(s, self.policy, ticket.priority, ticket.category,
                                        before_id=ticket.id)
         return T.TICKET_CREATED.format(no=ticket.ticket_no) + wait_text(estimate)
 
     def _apply(self, s: Session, conv: Conversation, text: str, outcome: Outcome,
                inbound_id: int | None, asked: bool = True) -> DialogueReply:
-        open_ticket = tickets.open_ticket(s, conv.openid)
+        open_ticket = intake.open_ticket(s, conv.openid)
         decision = outcome.decision
         messages = list(outcome.messages)
         reply = DialogueReply(messages, decision.value, outcome=outcome)
-        conv.state, conv.suggestions = IDLE, []
+        conv.state, conv.suggestions = State.IDLE, []
         conv.last_entry_id, conv.rating_ticket_id = None, None
 
         if decision is Decision.ANSWER:
             reply.messages = append_line(messages, T.RATING_PROMPT)
             reply.entry_id = outcome.answered_entry_id
-            conv.state, conv.last_entry_id = AWAITING_RATING, outcome.answered_entry_id
+            conv.state, conv.last_entry_id = State.AWAITING_RATING, outcome.answered_entry_id
         elif decision is Decision.SUGGEST:
-            conv.state = AWAITING_CHOICE
+            conv.state = State.AWAITING_CHOICE
             conv.suggestions = [{"id": c.id, "title": c.title} for c in outcome.suggestions]
         elif decision in (Decision.ESCALATE, Decision.EMERGENCY):
             emergency = decision is Decision.EMERGENCY
             if open_ticket is not None:
-                tickets.attach(s, open_ticket, "in", text, inbound_id, emergency=emergency,
+                intake.attach(s, open_ticket, Direction.IN, text, inbound_id, emergency=emergency,
                                policy=self.policy)
-                if open_ticket.status == queue.ANSWERED:
+                if open_ticket.status == TicketStatus.ANSWERED:
                     # The lawyer's answer did not settle it: back to the same lawyer.
                     s.flush()
-                    open_ticket = queue.reopen(s, open_ticket.id, self.policy, None)
+                    open_ticket = lifecycle.reopen(s, open_ticket.id, self.policy, None)
                     note = T.TICKET_REOPENED.format(no=open_ticket.ticket_no)
                 else:
                     note = (T.TICKET_ALREADY_OPEN if outcome.reason == "explicit_request"
                             else T.TICKET_ATTACHED).format(no=open_ticket.ticket_no)
                     if open_ticket.claimed_by is None:  # still queued: how long now
-                        note += wait_text(queue.expected_wait(
+                        note += wait_text(intake.expected_wait(
                             s, self.policy, open_ticket.priority, open_ticket.category,
                             before_id=open_ticket.id))
                 reply.messages = append_line(messages, note) if emergency else [note]
@@ -283,20 +281,20 @@ class Dialogue:
                 recent = self._recent_history(conv)
                 question = (f"{recent[-1]}（{text}）" if outcome.reason == "explicit_request"
                             and recent else text)
-                ticket = tickets.create_ticket(s, conv.openid, question, outcome, inbound_id,
+                ticket = intake.create_ticket(s, conv.openid, question, outcome, inbound_id,
                                                self.transcript, policy=self.policy)
                 reply.messages = append_line(messages, self._created_note(s, ticket))
                 reply.ticket_no = ticket.ticket_no
                 open_ticket = None  # the reply is attached below through the new ticket
                 for m in reply.messages:
-                    tickets.attach(s, ticket, "out", m, inbound_id)
+                    intake.attach(s, ticket, Direction.OUT, m, inbound_id)
 
         # While a ticket is open every exchange travels with it.
         if open_ticket is not None:
             if decision not in (Decision.ESCALATE, Decision.EMERGENCY):
-                tickets.attach(s, open_ticket, "in", text, inbound_id)
+                intake.attach(s, open_ticket, Direction.IN, text, inbound_id)
             for m in reply.messages:
-                tickets.attach(s, open_ticket, "out", m, inbound_id)
+                intake.attach(s, open_ticket, Direction.OUT, m, inbound_id)
             reply.ticket_no = open_ticket.ticket_no
 
         # Remember real questions (not "转人工", not chit-chat) as the topic for follow-ups.

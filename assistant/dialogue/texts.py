@@ -48,14 +48,6 @@ TICKET_RATING_THANKS_BAD = ("感谢您的反馈，我们会转告律师并改进
                             "或回复“转人工”，律师会继续跟进。")
 
 
-def duration_text(minutes: int) -> str:
-    """A wait in words: “30分钟”, “3小时”, “2天”（rounded up: never promise too little）."""
-    if minutes < 60:
-        return f"{max(1, minutes)}分钟"
-    if minutes < 48 * 60:
-        return f"{-(-minutes // 60)}小时"
-    return f"{-(-minutes // (24 * 60))}天"
-
 VOICE_UNRECOGNISED = "抱歉，暂时无法识别这条语音。请用文字输入您的问题，我们会尽快解答。"
 UNSUPPORTED = ("收到！目前我们只能处理文字消息（以及能识别成文字的语音）。"
                "请用文字描述您遇到的法律问题；需要律师帮助请回复“转人工”，或拨打12348。")

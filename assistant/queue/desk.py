@@ -1,8 +1,8 @@
 """The lawyer's desk: what the console calls to read and work the queue.
 
-Each action is one transaction holding the ticket's move (``assistant.queue``), its audit
-entry and, for a reply, the outbox rows that carry it to the resident through WeChat's
-customer-service messages; so after a crash either all of it happened or none of it.
+Each action is one transaction holding the ticket's move (``lifecycle``), its audit
+entry and, for a reply, the messages that carry it to the resident (``ReplyDelivery``:
+WeChat's outbox and customer-service messages); so after a crash either all of it happened or none of it.
 A reply that WeChat refuses for now (45015: the 48-hour window is closed, 45047: quota) is
 held by the outbox and goes out when the resident next writes; the ticket page shows each
 reply's delivery state.
@@ -11,46 +11,50 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Iterable
+from typing import Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from assistant.queue import audit
-from assistant.queue.staff import ADMIN, LAWYER, Staff, User
-from api.wechat.models import OutboxMessage
-from api.wechat.outbox import FAILED, HELD, SENT, Outbox, add_messages
 from assistant.dialogue import texts as T
-from assistant.queue import lifecycle as queue
-from assistant.queue import report as figures
-from assistant.queue.models import Ticket, TicketMessage
 from assistant.dialogue.conversation import append_line, expect_ticket_rating
-from assistant.queue.lifecycle import (AuditLine, BadTransition, CandidateView, EmptyReply,
-                             MessageView, NotAllowed, NotOwner, QueueError, TicketPage,
-                             TicketRow, UnknownStaff)
+from assistant.queue import audit, lifecycle, views
+from assistant.queue import report as figures
+from assistant.queue.errors import (BadTransition, EmptyReply, NotAllowed, NotOwner, QueueError,
+                                    UnknownStaff)
+from assistant.queue.models import Direction, Ticket, TicketMessage
+from assistant.queue.settings import QueuePolicy, QueueSettings
+from assistant.queue.staff import Role, Staff, User
+from assistant.queue.views import (AuditLine, CandidateView, MessageView, TicketPage,
+                                   TicketRow)
 from assistant.reply import entry_text, split_message
 from knowledge.db import session_factory
 from knowledge.entry import EntryData
 from knowledge.models import Entry
-from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore
 from knowledge.taxonomy import DEFAULT_CATEGORY, Kind, Status
 from knowledge.timeutil import as_utc, utcnow
 
 SCOPES = ("open", "mine", "all")
-PENDING = "pending"  # a reply's delivery state before WeChat accepted it
+PENDING = "pending"  # a reply's delivery state before the channel accepted it
 
 
-def delivery_state(statuses: Iterable[str]) -> str | None:
-    """One reply may take several messages: the worst of their states."""
-    found = set(statuses)
-    if not found:
-        return None
-    for state in (FAILED, HELD):
-        if state in found:
-            return state
-    return SENT if found == {SENT} else PENDING
+class ReplyDelivery(Protocol):
+    """How a lawyer's reply reaches the resident.  The channel supplies it (WeChat's
+    outbox), so the queue does not depend on the channel."""
+
+    def send(self, s: Session, openid: str, parts: list[str], ticket_message_id: int) -> None:
+        """Queue the reply's messages in the caller's transaction."""
+
+    def states(self, s: Session, ticket_message_ids: list[int]) -> dict[int, str]:
+        """Each reply's delivery state: pending, sent, held or failed."""
+
+    def revision(self, s: Session) -> object:
+        """Changes whenever the delivery of any reply changes."""
+
+    def notify(self) -> None:
+        """Wake the sender after a commit."""
 
 
 def mask_openid(openid: str) -> str:
@@ -58,11 +62,11 @@ def mask_openid(openid: str) -> str:
 
 
 class Desk:
-    def __init__(self, engine: Engine, settings: Settings, outbox: Outbox | None = None) -> None:
+    def __init__(self, engine: Engine, settings: QueueSettings,
+                 delivery: ReplyDelivery | None = None) -> None:
         self.engine = engine
-        self.settings = settings
-        self.outbox = outbox
-        self.policy = queue.QueuePolicy.from_settings(settings)
+        self.delivery = delivery  # None: a read-only desk (reports)
+        self.policy = QueuePolicy.from_settings(settings)
         self._sessions = session_factory(engine)
 
     # -- reads ------------------------------------------------------------------------------
@@ -82,7 +86,7 @@ class Desk:
         now = utcnow()
         stmt = select(Ticket)
         if scope == "open":
-            stmt = stmt.where(Ticket.status.in_(queue.PENDING_STATES))
+            stmt = stmt.where(Ticket.status.in_(lifecycle.PENDING_STATES))
             if not staff.is_admin:
                 stmt = stmt.where(or_(Ticket.claimed_by.is_(None), Ticket.claimed_by == staff.id))
         elif scope == "mine":
@@ -94,18 +98,18 @@ class Desk:
         if priority:
             stmt = stmt.where(Ticket.priority == priority)
         if overdue is True:
-            stmt = stmt.where(queue.overdue_clause(now))
+            stmt = stmt.where(lifecycle.overdue_clause(now))
         elif overdue is False:
-            stmt = stmt.where(not_(queue.overdue_clause(now)))
+            stmt = stmt.where(not_(lifecycle.overdue_clause(now)))
         # Pending work is what matters: all of it is read; settled tickets, the latest only.
-        pending_q = stmt.where(Ticket.status.in_(queue.PENDING_STATES))
-        settled_q = (stmt.where(Ticket.status.not_in(queue.PENDING_STATES))
+        pending_q = stmt.where(Ticket.status.in_(lifecycle.PENDING_STATES))
+        settled_q = (stmt.where(Ticket.status.not_in(lifecycle.PENDING_STATES))
                      .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit))
         with self._sessions() as s:
             names = self._names(s)
-            pending = queue.routing_order(s.scalars(pending_q), staff.categories, staff.regions)
+            pending = views.routing_order(s.scalars(pending_q), staff.categories, staff.regions)
             settled = list(s.scalars(settled_q)) if scope != "open" else []
-            return [queue.to_row(t, names, now, staff.categories, staff.regions)
+            return [views.to_row(t, names, now, staff.categories, staff.regions)
                     for t in (pending + settled)[:limit]]
 
     def overdue(self) -> list[TicketRow]:
@@ -113,25 +117,20 @@ class Desk:
         now = utcnow()
         with self._sessions() as s:
             names = self._names(s)
-            rows = s.scalars(select(Ticket).where(queue.overdue_clause(now))
+            rows = s.scalars(select(Ticket).where(lifecycle.overdue_clause(now))
                              .order_by(Ticket.deadline_at, Ticket.id))
-            return [queue.to_row(t, names, now) for t in rows]
+            return [views.to_row(t, names, now) for t in rows]
 
     def ticket(self, ticket_id: int, staff: Staff) -> TicketPage:
         now = utcnow()
         with self._sessions() as s:
-            t = queue.get(s, ticket_id)
+            t = lifecycle.get(s, ticket_id)
             names = self._names(s)
             messages = list(s.scalars(select(TicketMessage)
                                       .where(TicketMessage.ticket_id == ticket_id)
                                       .order_by(TicketMessage.created_at, TicketMessage.id)))
-            lawyer_ids = [m.id for m in messages if m.direction == "lawyer"]
-            states: dict[int, list[str]] = {}
-            if lawyer_ids:
-                for mid, status in s.execute(
-                        select(OutboxMessage.ticket_message_id, OutboxMessage.status)
-                        .where(OutboxMessage.ticket_message_id.in_(lawyer_ids))):
-                    states.setdefault(mid, []).append(status)
+            lawyer_ids = [m.id for m in messages if m.direction == Direction.LAWYER]
+            states = self.delivery.states(s, lawyer_ids) if self.delivery and lawyer_ids else {}
             ids = [int(c["id"]) for c in t.candidates if c.get("id") is not None]
             entries = {e.id: e for e in s.scalars(select(Entry).where(Entry.id.in_(ids)))} \
                 if ids else {}
@@ -149,18 +148,17 @@ class Desk:
                           dict(a.detail or {}))
                 for a in audit.trail(s, ticket_id))
             return TicketPage(
-                row=queue.to_row(t, names, now, staff.categories, staff.regions),
+                row=views.to_row(t, names, now, staff.categories, staff.regions),
                 resident=mask_openid(t.openid),
                 messages=tuple(
                     MessageView(m.id, m.direction, m.author_id,
                                 names.get(m.author_id) if m.author_id is not None else None,
                                 m.content, as_utc(m.created_at),
-                                delivery_state(states.get(m.id, ()))
-                                if m.direction == "lawyer" else None)
+                                states.get(m.id) if m.direction == Direction.LAWYER else None)
                     for m in messages),
                 candidates=candidates, rating=t.rating, rated_at=as_utc(t.rated_at),
                 kb_entry_id=t.kb_entry_id, audit=trail,
-                actions=queue.allowed_actions(t, staff.id, staff.is_admin))
+                actions=views.allowed_actions(t, staff.id, staff.is_admin))
 
     def stats(self, staff_id: int | None, start: datetime, end: datetime) -> figures.Stats:
         """Figures for one lawyer, or (None) for the whole service, tickets created in
@@ -171,7 +169,7 @@ class Desk:
     def report(self, start: datetime, end: datetime) -> figures.Report:
         with self._sessions() as s:
             names = {i: n for i, n in s.execute(
-                select(User.id, User.display_name).where(User.role == LAWYER))}
+                select(User.id, User.display_name).where(User.role == Role.LAWYER))}
             names.update({i: n for i, n in s.execute(
                 select(User.id, User.display_name)
                 .where(User.id.in_(select(Ticket.claimed_by).distinct())))})
@@ -185,46 +183,47 @@ class Desk:
                 s.execute(select(func.count(Ticket.id), func.max(Ticket.updated_at))).one(),
                 s.execute(select(func.max(TicketMessage.id))).one(),
                 s.execute(select(func.max(audit.AuditEntry.id))).one(),
-                sorted(s.execute(select(OutboxMessage.status, func.count(OutboxMessage.id))
-                                 .where(OutboxMessage.ticket_message_id.is_not(None))
-                                 .group_by(OutboxMessage.status)).all()),
+                self.delivery.revision(s) if self.delivery else None,
             ]
         return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()[:16]
 
     # -- actions ------------------------------------------------------------------------------
     def _row(self, s: Session, ticket: Ticket, staff: Staff) -> TicketRow:
-        return queue.to_row(ticket, self._names(s), utcnow(), staff.categories, staff.regions)
+        return views.to_row(ticket, self._names(s), utcnow(), staff.categories, staff.regions)
 
     @staticmethod
     def _check_target(s: Session, user_id: int) -> User:
         user = s.get(User, user_id)
-        if user is None or not user.active or user.role not in (LAWYER, ADMIN):
+        if user is None or not user.active or user.role not in (Role.LAWYER, Role.ADMIN):
             raise UnknownStaff("没有这位律师，或其账号已停用")
         return user
 
     def claim(self, ticket_id: int, staff: Staff) -> TicketRow:
         with self._sessions.begin() as s:
-            t = queue.claim(s, ticket_id, staff.id)
+            t = lifecycle.claim(s, ticket_id, staff.id)
             audit.record(s, staff.id, "claim", ticket_id)
             return self._row(s, t, staff)
 
     def reply(self, ticket_id: int, staff: Staff, text: str) -> MessageView:
         """Store the reply, queue it to the resident, mark the ticket answered."""
         with self._sessions.begin() as s:
-            message = queue.record_reply(s, ticket_id, staff.id, text)
-            t = queue.get(s, ticket_id)
+            message = lifecycle.record_reply(s, ticket_id, staff.id, text)
+            t = lifecycle.get(s, ticket_id)
             body = T.LAWYER_REPLY_HEAD.format(no=t.ticket_no) + "\n" + message.content
             parts = append_line(split_message(body), T.TICKET_RATING_PROMPT)
-            for row in add_messages(s, t.openid, None, parts, passive_first=False):
-                row.ticket_message_id = message.id
+            self._delivery().send(s, t.openid, parts, message.id)
             expect_ticket_rating(s, t.openid, t.id)
             audit.record(s, staff.id, "reply", ticket_id, message_id=message.id,
                          parts=len(parts), chars=len(message.content))
-            view = MessageView(message.id, "lawyer", staff.id, staff.display_name,
+            view = MessageView(message.id, Direction.LAWYER, staff.id, staff.display_name,
                                message.content, as_utc(message.created_at), PENDING)
-        if self.outbox is not None:
-            self.outbox.notify()
+        self._delivery().notify()
         return view
+
+    def _delivery(self) -> ReplyDelivery:
+        if self.delivery is None:
+            raise RuntimeError("this desk has no reply delivery")
+        return self.delivery
 
     def transfer(self, ticket_id: int, staff: Staff, to_user_id: int | None,
                  note: str = "") -> TicketRow:
@@ -232,7 +231,7 @@ class Desk:
         with self._sessions.begin() as s:
             if to_user_id is not None:
                 self._check_target(s, to_user_id)
-            t = queue.transfer(s, ticket_id, staff.id, to_user_id, admin=staff.is_admin)
+            t = lifecycle.transfer(s, ticket_id, staff.id, to_user_id, admin=staff.is_admin)
             audit.record(s, staff.id, "transfer", ticket_id, to_user_id=to_user_id,
                          note=(note or "").strip()[:500])
             return self._row(s, t, staff)
@@ -245,21 +244,21 @@ class Desk:
         with self._sessions.begin() as s:
             if to_user_id is not None:
                 self._check_target(s, to_user_id)
-            before = queue.get(s, ticket_id).claimed_by
-            t = queue.transfer(s, ticket_id, admin.id, to_user_id, admin=True)
+            before = lifecycle.get(s, ticket_id).claimed_by
+            t = lifecycle.transfer(s, ticket_id, admin.id, to_user_id, admin=True)
             audit.record(s, admin.id, "reassign", ticket_id, from_user_id=before,
                          to_user_id=to_user_id, note=(note or "").strip()[:500])
             return self._row(s, t, admin)
 
     def close(self, ticket_id: int, staff: Staff) -> TicketRow:
         with self._sessions.begin() as s:
-            t = queue.close(s, ticket_id, staff.id, admin=staff.is_admin)
+            t = lifecycle.close(s, ticket_id, staff.id, admin=staff.is_admin)
             audit.record(s, staff.id, "close", ticket_id)
             return self._row(s, t, staff)
 
     def reopen(self, ticket_id: int, staff: Staff) -> TicketRow:
         with self._sessions.begin() as s:
-            t = queue.reopen(s, ticket_id, self.policy, staff.id, admin=staff.is_admin)
+            t = lifecycle.reopen(s, ticket_id, self.policy, staff.id, admin=staff.is_admin)
             audit.record(s, staff.id, "reopen", ticket_id)
             return self._row(s, t, staff)
 
@@ -270,7 +269,7 @@ class Desk:
         if not question or not answer:
             raise EmptyReply("问题和答案都不能为空")
         with self._sessions() as s:
-            t = queue.get(s, ticket_id)
+            t = lifecycle.get(s, ticket_id)
             if t.claimed_by != staff.id and not staff.is_admin:
                 raise NotOwner("只有接单律师（或管理员）可以把答复转为知识条目")
             if t.first_response_at is None:
@@ -290,7 +289,7 @@ class Desk:
                 str(e.get("msg", "")) for e in exc.errors())) from exc
         _, entry_id = KnowledgeStore(self.engine).upsert(data)
         with self._sessions.begin() as s:
-            t = queue.get(s, ticket_id)
+            t = lifecycle.get(s, ticket_id)
             t.kb_entry_id = entry_id
             t.updated_at = utcnow()
             audit.record(s, staff.id, "draft_entry", ticket_id, entry_id=entry_id)

@@ -1,4 +1,4 @@
-"""ORM models of the resident side of the channel: conversation state, ratings, tickets.
+"""ORM models of the lawyer queue: tickets and their conversations.
 
 Residents are identified only by their WeChat OpenID; no real names are stored.
 The schema is created by migrations ``0002_channel`` and ``0004_lawyer_queue``.
@@ -7,47 +7,44 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from enum import StrEnum
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base
 from knowledge.timeutil import utcnow
 
 
-class Conversation(Base):
-    """One row per resident: what the next message means (a choice, a rating, a question)."""
+class TicketStatus(StrEnum):
+    """Where a ticket is in its lifecycle (the allowed moves: ``lifecycle.ALLOWED``)."""
 
-    __tablename__ = "wx_conversations"
-
-    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[str] = mapped_column(String(24), default="idle")
-    suggestions: Mapped[list] = mapped_column(JSON, default=list)  # [{"id", "title"}]
-    last_topic: Mapped[str | None] = mapped_column(Text)  # last substantive question
-    history: Mapped[list] = mapped_column(JSON, default=list)  # recent questions, newest last
-    last_entry_id: Mapped[int | None] = mapped_column(Integer)  # the entry a rating refers to
-    rating_ticket_id: Mapped[int | None] = mapped_column(Integer)  # the lawyer answer it rates
-    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
-    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    rate_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    WAITING = "waiting"
+    CLAIMED = "claimed"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    TRANSFERRED = "transferred"
+    REOPENED = "reopened"
+    EXPIRED = "expired"
 
 
-class Rating(Base):
-    __tablename__ = "wx_ratings"
+class Priority(StrEnum):
+    EMERGENCY = "emergency"
+    NORMAL = "normal"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    openid: Mapped[str] = mapped_column(String(64), index=True)
-    entry_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    score: Mapped[int] = mapped_column(Integer)
-    inbound_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+class Direction(StrEnum):
+    """Who wrote a line of a ticket's conversation."""
+
+    IN = "in"  # the resident
+    OUT = "out"  # the assistant
+    LAWYER = "lawyer"  # a lawyer's reply, by ``author_id``
 
 
 class Ticket(Base):
     """An escalation for a lawyer: the lawyer queue reads and moves these rows.
 
-    ``status`` follows the lifecycle of ``assistant.queue`` (waiting, claimed, answered,
-    closed, transferred, reopened, expired); ``claimed_by`` is the owning lawyer (users.id).
+    ``status`` is a ``TicketStatus``; ``claimed_by`` is the owning lawyer (users.id).
     """
 
     __tablename__ = "wx_tickets"
@@ -55,8 +52,8 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True, default="waiting")
-    priority: Mapped[str] = mapped_column(String(16), index=True, default="normal")
+    status: Mapped[str] = mapped_column(String(16), index=True, default=TicketStatus.WAITING)
+    priority: Mapped[str] = mapped_column(String(16), index=True, default=Priority.NORMAL)
     reason: Mapped[str] = mapped_column(String(64), default="")
     question: Mapped[str] = mapped_column(Text, default="")
     candidates: Mapped[list] = mapped_column(JSON, default=list)  # [{"id","title","score",...}]
@@ -87,7 +84,6 @@ class TicketMessage(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("wx_tickets.id", ondelete="CASCADE"),
                                            index=True)
     inbound_id: Mapped[int | None] = mapped_column(Integer)
-    # "in" (resident) / "out" (assistant) / "lawyer" (a lawyer's reply, by ``author_id``)
     direction: Mapped[str] = mapped_column(String(8))
     author_id: Mapped[int | None] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)

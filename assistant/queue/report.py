@@ -21,9 +21,9 @@ from typing import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.queue.models import Ticket
-from assistant.queue.lifecycle import CHINA_TZ, CLOSED, EXPIRED
-from knowledge.timeutil import as_utc, utcnow
+from assistant.durations import duration_text
+from assistant.queue.models import Ticket, TicketStatus
+from knowledge.timeutil import CHINA_TZ, as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Report:
     overall: Stats
     lawyers: tuple[LawyerStats, ...]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(),
                 "overall": asdict(self.overall),
                 "lawyers": [{"lawyer_id": ls.lawyer_id, "name": ls.name, **asdict(ls.stats)}
@@ -84,10 +84,10 @@ def compute(tickets: list[Ticket], now: datetime | None = None) -> Stats:
         deadline = as_utc(t.deadline_at)
         if responded is not None:
             first.append((responded - created).total_seconds())
-        if t.status == CLOSED and t.closed_at is not None:
+        if t.status == TicketStatus.CLOSED and t.closed_at is not None:
             closed += 1
             close.append((as_utc(t.closed_at) - created).total_seconds())
-        expired += t.status == EXPIRED
+        expired += t.status == TicketStatus.EXPIRED
         late = deadline is not None and (responded or now) > deadline
         overdue += bool(late or t.overdue_alerted_at is not None)
         if t.rating is not None:
@@ -131,21 +131,6 @@ def report(s: Session, start: datetime, end: datetime, names: Mapping[int, str],
 
 
 # -- text ----------------------------------------------------------------------------------
-def duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes = int(round(seconds / 60))
-    if seconds < 60:
-        return f"{int(round(seconds))}秒"
-    if minutes < 60:
-        return f"{minutes}分钟"
-    hours, mins = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}小时{mins:02d}分"
-    days, hours = divmod(hours, 24)
-    return f"{days}天{hours}小时"
-
-
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import cached_property
 from typing import Iterable
 
@@ -20,14 +21,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base, session_factory
-from knowledge.settings import Settings
+from assistant.queue.settings import StaffSettings
 from knowledge.taxonomy import CATEGORIES
 from knowledge.timeutil import as_utc, utcnow
 
-LAWYER = "lawyer"
-ADMIN = "admin"
-ROLES = (LAWYER, ADMIN)
-ROLE_LABELS = {LAWYER: "律师", ADMIN: "管理员"}
+class Role(StrEnum):
+    LAWYER = "lawyer"
+    ADMIN = "admin"
+
+
+ROLES = tuple(Role)
+ROLE_LABELS: dict[str, str] = {Role.LAWYER: "律师", Role.ADMIN: "管理员"}
 MIN_PASSWORD_CHARS = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 
@@ -62,7 +66,7 @@ class Staff:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == ADMIN
+        return self.role == Role.ADMIN
 
     @property
     def role_label(self) -> str:
@@ -230,7 +234,7 @@ class Accounts:
     def lawyers(self) -> list[Staff]:
         """Active lawyers: who a ticket can be transferred or reassigned to."""
         with self._sessions() as s:
-            rows = s.scalars(select(User).where(User.role == LAWYER, User.active.is_(True))
+            rows = s.scalars(select(User).where(User.role == Role.LAWYER, User.active.is_(True))
                              .order_by(User.id))
             return [_staff(u) for u in rows]
 
@@ -262,6 +266,6 @@ class Accounts:
             user.failed_logins, user.locked_until = 0, None
 
 
-def accounts_from_settings(engine: Engine, settings: Settings) -> Accounts:
+def accounts_from_settings(engine: Engine, settings: StaffSettings) -> Accounts:
     return Accounts(engine, max_failures=settings.login_max_failures,
                     lockout=timedelta(minutes=settings.login_lockout_minutes))

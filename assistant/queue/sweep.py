@@ -12,32 +12,32 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine, select
 
-from assistant.queue import audit
-from assistant.queue.staff import User
-from assistant.queue import lifecycle as queue
+from assistant.queue import audit, lifecycle
 from assistant.queue.models import Ticket
+from assistant.queue.settings import QueuePolicy, QueueSettings
+from assistant.queue.staff import User
 from knowledge.db import session_factory
-from knowledge.settings import Settings
-from knowledge.timeutil import as_utc, utcnow
+from knowledge.timeutil import CHINA_TZ, as_utc, utcnow
 
 log = logging.getLogger("fazhi.queue.alerts")
 
 WEBHOOK_ATTEMPTS = 3
 
 
-def alert_payload(t: Ticket, owner_name: str | None) -> dict:
+def alert_payload(t: Ticket, owner_name: str | None) -> dict[str, Any]:
     deadline = as_utc(t.deadline_at)
-    local = deadline.astimezone(queue.CHINA_TZ) if deadline else None
+    local = deadline.astimezone(CHINA_TZ) if deadline else None
     return {
         "event": "ticket_overdue", "ticket_id": t.id, "ticket_no": t.ticket_no,
         "priority": t.priority, "category": t.category, "status": t.status,
         "deadline_at": deadline.isoformat() if deadline else None,
         "claimed_by": t.claimed_by, "claimed_by_name": owner_name,
-        "text": (f"【超时告警】咨询单 {t.ticket_no}（{queue.PRIORITY_LABELS.get(t.priority, '')}"
+        "text": (f"【超时告警】咨询单 {t.ticket_no}（{lifecycle.PRIORITY_LABELS.get(t.priority, '')}"
                  f"，{t.category or '未分类'}）已超过答复时限"
                  + (f" {local:%m-%d %H:%M}" if local else "")
                  + (f"，接单律师：{owner_name}" if owner_name else "，尚无律师接单")
@@ -46,45 +46,37 @@ def alert_payload(t: Ticket, owner_name: str | None) -> dict:
 
 
 class OverdueSweeper:
-    def __init__(self, engine: Engine, settings: Settings,
+    """One sweep at a time (``sweep_once``); the service runs it in a background loop every
+    ``interval_s`` seconds."""
+
+    def __init__(self, engine: Engine, settings: QueueSettings,
                  client: httpx.Client | None = None) -> None:
         self._sessions = session_factory(engine)
-        self.policy = queue.QueuePolicy.from_settings(settings)
+        self.policy = QueuePolicy.from_settings(settings)
         self.webhook_url = settings.alert_webhook_url
         self.interval_s = settings.ticket_sweep_s
-        self._client = client or httpx.Client(timeout=settings.wechat_http_timeout_s)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._client = client or httpx.Client(timeout=settings.alert_timeout_s)
+        self._stop = threading.Event()  # cuts the webhook's retry pauses short
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="overdue-sweeper",
-                                            daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
+    def interrupt(self) -> None:
+        """Cut short a pause between webhook attempts (the service is stopping)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+
+    def close(self) -> None:
         self._client.close()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep_once()
-            except Exception:  # noqa: BLE001 - the sweeper must outlive any one failure
-                log.exception("overdue sweep failed")
-            self._stop.wait(self.interval_s)
+    def stop(self) -> None:
+        self.interrupt()
+        self.close()
 
     def sweep_once(self) -> list[int]:
         """Alert every newly overdue ticket; returns their ids."""
         now = utcnow()
         with self._sessions.begin() as s:
-            ids = queue.mark_overdue_alerted(s, now)
+            ids = lifecycle.mark_overdue_alerted(s, now)
             payloads = []
             for ticket_id in ids:
-                t = queue.get(s, ticket_id)
+                t = lifecycle.get(s, ticket_id)
                 owner = (s.scalar(select(User.display_name).where(User.id == t.claimed_by))
                          if t.claimed_by is not None else None)
                 audit.record(s, None, "overdue", ticket_id,
@@ -92,14 +84,14 @@ class OverdueSweeper:
                              claimed_by=t.claimed_by)
                 payloads.append(alert_payload(t, owner))
         with self._sessions.begin() as s:
-            for ticket_id in queue.expire_stale(s, self.policy, now):
+            for ticket_id in lifecycle.expire_stale(s, self.policy, now):
                 audit.record(s, None, "expire", ticket_id)
         for payload in payloads:  # after the commit: a slow webhook holds no transaction
             log.warning("ticket %s overdue", payload["ticket_no"])
             self.post(payload)
         return ids
 
-    def post(self, payload: dict) -> bool:
+    def post(self, payload: dict[str, Any]) -> bool:
         if not self.webhook_url:
             return False
         for attempt in range(WEBHOOK_ATTEMPTS):

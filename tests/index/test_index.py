@@ -41,7 +41,7 @@ ENTRIES = [
 @pytest.fixture
 def built(store, tmp_path):
     store.upsert_many(ENTRIES)
-    emb, seg = CountingEmbedder(), Segmenter()
+    emb, seg = CountingEmbedder(), Segmenter().load()
     index_dir, cache = tmp_path / "index", tmp_path / "cache"
     build_index(store, emb, seg, index_dir, cache, show_progress=False)
     return store, emb, seg, index_dir, cache

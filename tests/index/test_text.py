@@ -21,20 +21,20 @@ def test_very_long_messages_are_cut():
 
 
 def test_legal_dictionary_keeps_terms_whole():
-    tokens = Segmenter().tokens("离婚冷静期多久，能申请人身安全保护令吗")
+    tokens = Segmenter().load().tokens("离婚冷静期多久，能申请人身安全保护令吗")
     assert "离婚冷静期" in tokens
     assert "人身安全保护令" in tokens
 
 
 def test_colloquial_phrases_map_to_legal_terms():
-    seg = Segmenter()
+    seg = Segmenter().load()
     assert "拖欠工资" in seg.tokens("老板不发工资怎么办")
     assert "交通事故" in seg.tokens("我被车撞了")
     assert "民间借贷" in seg.tokens("朋友欠钱不还")
 
 
 def test_stopwords_and_punctuation_are_dropped():
-    tokens = Segmenter().tokens("请问，我该怎么办？")
+    tokens = Segmenter().load().tokens("请问，我该怎么办？")
     assert "请问" not in tokens and "," not in tokens and "？" not in tokens
 
 

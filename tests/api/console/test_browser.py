@@ -73,7 +73,7 @@ def service(wx_env_factory, wx_assistant, tmp_path):
     def make(**overrides):  # noqa: ANN202
         data = tmp_path / f"svc{len(list(tmp_path.glob('svc*')))}"
         data.mkdir()
-        with sqlite3.connect(wx_assistant.settings.data_dir / "fazhi.db") as src, \
+        with sqlite3.connect(wx_assistant.store.engine.url.database) as src, \
                 sqlite3.connect(data / "fazhi.db") as dst:
             src.backup(dst)
         env = wx_env_factory(data_dir=data, **overrides)

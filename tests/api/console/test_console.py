@@ -22,7 +22,7 @@ from api.wechat.models import OutboxMessage
 from api.console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebSession
 from assistant.queue.models import Ticket
 from assistant.queue.intake import create_ticket
-from knowledge.settings import Settings
+from api.settings import Settings
 from knowledge.timeutil import utcnow
 
 PASSWORD = "lawyer-pass-2024"
@@ -610,7 +610,7 @@ def test_sessions_and_flash_messages_live_in_the_database(backend, tmp_path, req
     migrate(engine)
     accounts = Accounts(engine)
     accounts.add("zhang", PASSWORD, "张律师", "lawyer")
-    auth = WebAuth(engine, accounts, Settings(data_dir=tmp_path, web_session_hours=1))
+    auth = WebAuth(engine, accounts, Settings(data_dir=tmp_path, web_session_hours=1).console)
     token, staff = auth.login("zhang", PASSWORD)
     principal = auth.resolve(token)
     assert principal is not None and principal.staff == staff and len(principal.csrf_token) >= 32
@@ -693,8 +693,9 @@ def test_hand_made_urls_and_forms_get_clear_answers_never_a_server_error(console
 
 
 def test_templates_autoescape_and_never_mark_text_safe():
-    from api.console.routes.lawyer import HERE, templates
+    from api.console.render import HERE, make_templates
 
+    templates = make_templates()
     assert templates.env.autoescape is True
     for path in sorted((HERE / "templates").glob("*.html")):
         source = path.read_text(encoding="utf-8")

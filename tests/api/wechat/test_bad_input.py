@@ -12,7 +12,7 @@ import pytest
 
 from api.log_mask import mask_pii
 from api.wechat.models import InboundMessage, OutboxMessage
-from api.wechat.testing.simulator import sign
+from api.wechat.testing import sign
 from api.wechat.protocol.xml import render_message
 from assistant.dialogue import texts as T
 from tests.conftest import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from api.wechat.models import InboundMessage
 from assistant.dialogue import texts as T
-from assistant.queue.models import Rating, Ticket, TicketMessage
+from assistant.dialogue.models import Rating
+from assistant.queue.models import Ticket, TicketMessage
 from assistant.dialogue.conversation import parse_choice, parse_rating
 from assistant.outcome import Decision
 

@@ -135,7 +135,7 @@ def test_token_refresh_race_two_workers_refresh_once(wx_env):
     sim.state.set_delay("stable_token", 0.3)  # a slow WeChat widens the race window
     managers = []
     for _ in range(2):  # two "workers": separate engines, separate API clients
-        engine = make_engine(wx_env.settings.sqlalchemy_url)
+        engine = make_engine(wx_env.settings.storage.sqlalchemy_url)
         api = WeChatApi(sim.url, WX_APP_ID, WX_APP_SECRET)
         managers.append(AccessTokenManager(DbTokenStore(engine, WX_APP_ID), api))
     calls_before = sim.state.calls["stable_token"]
@@ -201,7 +201,7 @@ def test_unanswered_inbound_is_recovered_after_a_crash(wx_env_factory):
 
 
 def test_token_refreshed_before_expiry(wx_env):
-    engine = make_engine(wx_env.settings.sqlalchemy_url)
+    engine = make_engine(wx_env.settings.storage.sqlalchemy_url)
     store = DbTokenStore(engine, WX_APP_ID)
     manager = AccessTokenManager(store, WeChatApi(wx_env.sim.url, WX_APP_ID, WX_APP_SECRET),
                                  margin_s=300)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.wechat.models import InboundMessage
-from api.wechat.testing.simulator import sign
+from api.wechat.testing import sign
 from assistant.dialogue import texts as T
-from assistant.queue.models import Conversation
+from assistant.dialogue.models import Conversation
 from tests.conftest import WX_TOKEN
 
 

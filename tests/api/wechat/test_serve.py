@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.wechat.models import InboundMessage, OutboxMessage
-from api.wechat.testing.simulator import WeChatSimulator
+from api.wechat.testing import WeChatSimulator
 from tests.conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
 from knowledge.db import make_engine
 

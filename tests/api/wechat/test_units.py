@@ -6,11 +6,11 @@ import pytest
 from api.app import ConfigError, check_settings, server_settings
 from api.wechat.channel import Job
 from api.wechat.protocol.crypto import BadSignature, CallbackAuthenticator, CallbackParams, StaleTimestamp
-from api.wechat.testing.simulator import sign
+from api.wechat.testing import sign
 from api.wechat.protocol.xml import MissingField, parse_message, render_message, render_text_reply
 from assistant.dialogue.conversation import append_line
 from assistant.reply import WECHAT_MAX_BYTES
-from knowledge.settings import Settings
+from api.settings import Settings
 
 
 def test_job_passive_when_ready_in_time():
@@ -66,8 +66,8 @@ def test_authenticator_checks_signature_and_clock():
 
 def test_settings_checks():
     with pytest.raises(ConfigError):
-        check_settings(Settings(wechat_token=""))
+        check_settings(Settings(wechat_token="").wechat)
     with pytest.raises(ConfigError):
-        check_settings(Settings(wechat_token="t", wechat_aes_key="short"))
-    assert server_settings(Settings(embed_threads=3)).embed_threads == 3
-    assert server_settings(Settings(embed_threads=0)).embed_threads >= 1
+        check_settings(Settings(wechat_token="t", wechat_aes_key="short").wechat)
+    assert server_settings(Settings(embed_threads=3)).index.embed_threads == 3
+    assert server_settings(Settings(embed_threads=0)).index.embed_threads >= 1

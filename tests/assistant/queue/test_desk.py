@@ -18,17 +18,19 @@ from sqlalchemy.orm import Session
 from assistant.queue.staff import Accounts, Staff
 from assistant.queue.sweep import OverdueSweeper
 from assistant.queue.audit import AuditEntry
-from assistant.queue.desk import Desk, delivery_state
+from api.wechat.outbox import OutboxDelivery, delivery_state
+from assistant.queue.desk import Desk
 from api.wechat.models import OutboxMessage
 from assistant.dialogue import texts as T
-from assistant.queue.models import Conversation, Ticket
-from assistant.dialogue.conversation import AWAITING_TICKET_RATING
-from assistant.queue.lifecycle import (AlreadyClaimed, BadTransition, EmptyReply, NotAllowed, NotOwner,
-                             UnknownStaff)
+from assistant.dialogue.models import Conversation
+from assistant.queue.models import Ticket
+from assistant.dialogue.models import State
+from assistant.queue.errors import (AlreadyClaimed, BadTransition, EmptyReply, NotAllowed, NotOwner,
+                                    UnknownStaff)
 from assistant.reply import DISCLAIMER, WECHAT_MAX_BYTES
 from knowledge.db import make_engine, migrate
 from knowledge.entry import EntryData
-from knowledge.settings import Settings
+from api.settings import Settings
 from knowledge.store import KnowledgeStore
 from knowledge.timeutil import utcnow
 from tests.assistant.queue.test_lifecycle import new_ticket
@@ -49,7 +51,7 @@ class Team:
 
 @pytest.fixture
 def engine(settings: Settings):  # noqa: ANN201
-    eng = make_engine(settings.sqlalchemy_url)
+    eng = make_engine(settings.storage.sqlalchemy_url)
     migrate(eng)
     yield eng
     eng.dispose()
@@ -62,7 +64,7 @@ def team(engine) -> Team:  # noqa: ANN001
 
 @pytest.fixture
 def desk(engine, settings) -> Desk:  # noqa: ANN001
-    return Desk(engine, settings)
+    return Desk(engine, settings.queue, OutboxDelivery())
 
 
 def audit_actions(engine, ticket_id: int) -> list[tuple[int | None, str]]:  # noqa: ANN001
@@ -125,7 +127,7 @@ def test_claim_reply_close_go_to_the_resident_and_the_audit_log(engine, desk, te
         assert out.content.startswith(T.LAWYER_REPLY_HEAD.format(no=s.get(Ticket, tid).ticket_no))
         assert out.content.endswith(T.TICKET_RATING_PROMPT)
         conv = s.get(Conversation, "o_res1")
-        assert (conv.state, conv.rating_ticket_id) == (AWAITING_TICKET_RATING, tid)
+        assert (conv.state, conv.rating_ticket_id) == (State.AWAITING_TICKET_RATING, tid)
 
     page = desk.ticket(tid, team.zhang)
     assert page.row.status == "answered" and page.row.first_response_at is not None
@@ -342,7 +344,7 @@ def test_an_overdue_ticket_is_alerted_once_to_the_webhook(engine, settings, team
     late = new_ticket(engine, "o_hook", "我的身份证号110101199001011234被冒用",
                       age=timedelta(hours=25))
     new_ticket(engine, "o_fine")
-    sweeper = OverdueSweeper(engine, settings.model_copy(
+    sweeper = OverdueSweeper(engine, settings.queue.model_copy(
         update={"alert_webhook_url": receiver.url}))
     try:
         assert sweeper.sweep_once() == [late]
@@ -359,7 +361,7 @@ def test_an_overdue_ticket_is_alerted_once_to_the_webhook(engine, settings, team
 
 def test_a_dead_webhook_does_not_stop_the_sweep(engine, settings):
     late = new_ticket(engine, "o_dead", age=timedelta(hours=25))
-    sweeper = OverdueSweeper(engine, settings.model_copy(
+    sweeper = OverdueSweeper(engine, settings.queue.model_copy(
         update={"alert_webhook_url": "http://127.0.0.1:9/nothing-listens"}))
     try:
         started = time.monotonic()

@@ -11,18 +11,22 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from assistant.queue import lifecycle as queue
-from assistant.queue import intake as tickets
-from assistant.queue.models import Ticket
 from assistant.outcome import Candidate, Decision, Outcome
-from assistant.queue.lifecycle import (ANSWERED, CLAIMED, CLOSED, EXPIRED, REOPENED, TRANSFERRED,
-                             WAITING, AlreadyClaimed, BadTransition, EmptyReply, NotOwner,
-                             QueuePolicy)
+from assistant.queue import intake as tickets
+from assistant.queue import lifecycle as queue
+from assistant.queue import views
+from assistant.queue.errors import AlreadyClaimed, BadTransition, EmptyReply, NotOwner, TicketNotFound
+from assistant.queue.models import Ticket, TicketStatus
+from assistant.queue.settings import QueuePolicy
 from knowledge.db import make_engine, migrate, session_factory
-from knowledge.settings import Settings
+from api.settings import Settings
 from knowledge.timeutil import as_utc, utcnow
 
 LAWYER_A, LAWYER_B, LAWYER_C = 101, 102, 103
+WAITING, CLAIMED, ANSWERED, CLOSED = (TicketStatus.WAITING, TicketStatus.CLAIMED,
+                                      TicketStatus.ANSWERED, TicketStatus.CLOSED)
+TRANSFERRED, REOPENED, EXPIRED = (TicketStatus.TRANSFERRED, TicketStatus.REOPENED,
+                                  TicketStatus.EXPIRED)
 
 
 def outcome(category: str | None = "劳动争议", emergency: bool = False) -> Outcome:
@@ -55,7 +59,7 @@ def status_of(engine: Engine, ticket_id: int) -> Ticket:
 
 @pytest.fixture
 def engine(settings: Settings) -> Engine:
-    eng = make_engine(settings.sqlalchemy_url)
+    eng = make_engine(settings.storage.sqlalchemy_url)
     migrate(eng)
     yield eng
     eng.dispose()
@@ -68,7 +72,7 @@ def act(engine: Engine, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, A
 
 # -- lifecycle --------------------------------------------------------------------------
 def test_every_state_lists_where_it_may_go():
-    assert set(queue.ALLOWED) == set(queue.STATUSES) == set(queue.STATUS_LABELS)
+    assert set(queue.ALLOWED) == set(TicketStatus) == set(queue.STATUS_LABELS)
     assert queue.sources(CLAIMED) == (WAITING, TRANSFERRED, REOPENED)
     assert queue.sources(REOPENED) == (ANSWERED, CLOSED, EXPIRED)
     assert CLOSED not in queue.OPEN_STATES and ANSWERED in queue.OPEN_STATES
@@ -110,7 +114,7 @@ def test_a_claimed_ticket_cannot_be_claimed_by_another_lawyer(engine):
     act(engine, queue.claim, tid, LAWYER_A)
     with pytest.raises(AlreadyClaimed, match="其他律师"):
         act(engine, queue.claim, tid, LAWYER_B)
-    with pytest.raises(queue.TicketNotFound):
+    with pytest.raises(TicketNotFound):
         act(engine, queue.claim, 99999, LAWYER_B)
 
 
@@ -180,8 +184,8 @@ def test_routing_puts_the_lawyers_subjects_first_then_emergencies_then_deadlines
     in_region = new_ticket(engine, "o6", category=None, region="海淀区")
     with Session(engine) as s:
         every = list(s.scalars(select(Ticket)))
-        order = [t.id for t in queue.routing_order(every, ["劳动争议"], ["海淀区"])]
-        generalist = [t.id for t in queue.routing_order(every)]
+        order = [t.id for t in views.routing_order(every, ["劳动争议"], ["海淀区"])]
+        generalist = [t.id for t in views.routing_order(every)]
     assert order == [mine_early, mine_late, in_region, emergency, early_normal, late_normal]
     assert generalist[0] == emergency and generalist[1] == early_normal
 
@@ -218,7 +222,7 @@ def test_deadlines_per_priority_and_category():
 
 def test_deadlines_come_from_the_environment_as_json(monkeypatch, tmp_path):
     monkeypatch.setenv("FAZHI_TICKET_DEADLINE_MINUTES", '{"emergency": 15, "工伤": 120}')
-    policy = QueuePolicy.from_settings(Settings(data_dir=tmp_path))
+    policy = QueuePolicy.from_settings(Settings(data_dir=tmp_path).queue)
     assert policy.deadline_for("emergency", None) == timedelta(minutes=15)
     assert policy.deadline_for("normal", "工伤") == timedelta(hours=2)
     assert policy.deadline_for("normal", "继承") == timedelta(hours=24)
@@ -278,7 +282,7 @@ def answered_after(engine: Engine, minutes: float, openid: str) -> None:
 def test_expected_wait_is_the_deadline_without_history(engine):
     new_ticket(engine, "o_ahead")
     with Session(engine) as s:
-        est = queue.expected_wait(s, QueuePolicy(), "normal", "劳动争议")
+        est = tickets.expected_wait(s, QueuePolicy(), "normal", "劳动争议")
     assert (est.basis, est.minutes, est.deadline_minutes, est.ahead) == \
         ("deadline", 24 * 60, 24 * 60, 1)
 
@@ -287,7 +291,7 @@ def test_expected_wait_follows_the_recent_first_responses(engine):
     for i, minutes in enumerate((20, 30, 40, 50, 60)):
         answered_after(engine, minutes, f"o_hist{i}")
     with Session(engine) as s:
-        est = queue.expected_wait(s, QueuePolicy(), "normal", None)
+        est = tickets.expected_wait(s, QueuePolicy(), "normal", None)
     # The median is 40 minutes (and a few milliseconds: rounded up, never promised short).
     assert (est.basis, est.ahead) == ("history", 0) and est.minutes in (40, 41)
     # Five answered in the last day: 1 per 288 minutes.  Ten waiting ahead take longer
@@ -295,8 +299,8 @@ def test_expected_wait_follows_the_recent_first_responses(engine):
     for i in range(10):
         new_ticket(engine, f"o_wait{i}")
     with Session(engine) as s:
-        est = queue.expected_wait(s, QueuePolicy(), "normal", None)
-        emergency = queue.expected_wait(s, QueuePolicy(), "emergency", None)
+        est = tickets.expected_wait(s, QueuePolicy(), "normal", None)
+        emergency = tickets.expected_wait(s, QueuePolicy(), "emergency", None)
     assert est.ahead == 10 and abs(est.minutes - 10 * 288) <= 1
     assert emergency.ahead == 0 and emergency.basis == "deadline"  # no emergency history
 

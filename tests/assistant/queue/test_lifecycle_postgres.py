@@ -14,9 +14,11 @@ from assistant.queue.sweep import OverdueSweeper
 from assistant.queue.desk import Desk
 from api.wechat.models import OutboxMessage
 from assistant.queue.models import Ticket
-from assistant.queue.lifecycle import WAITING, is_overdue
+from api.wechat.outbox import OutboxDelivery
+from assistant.queue.lifecycle import is_overdue
+from assistant.queue.models import TicketStatus
 from knowledge.db import make_engine, migrate
-from knowledge.settings import Settings
+from api.settings import Settings
 from knowledge.timeutil import as_utc, utcnow
 from tests.assistant.queue.test_desk import FAST_HASHER, last_reply, the_ticket, wait_until
 from tests.assistant.queue.test_lifecycle import claim_race, new_ticket
@@ -39,7 +41,7 @@ def test_two_lawyers_claiming_at_once_exactly_one_wins_on_postgres(pg):
 def test_concurrent_sweepers_alert_each_overdue_ticket_once(pg, tmp_path):
     late = {new_ticket(pg, f"o_late{i}", age=timedelta(hours=25)) for i in range(6)}
     settings = Settings(data_dir=tmp_path, embed_model="hashing")
-    sweepers = [OverdueSweeper(pg, settings) for _ in range(3)]  # three worker processes
+    sweepers = [OverdueSweeper(pg, settings.queue) for _ in range(3)]  # three worker processes
     barrier = threading.Barrier(len(sweepers))
     found: list[list[int]] = []
 
@@ -84,7 +86,7 @@ def test_open_tickets_from_before_the_queue_become_waiting_on_postgres(pg_url: s
     upgrade("head")
     with Session(engine) as s:
         t = s.scalars(select(Ticket)).one()
-        assert t.status == WAITING and is_overdue(t)
+        assert t.status == TicketStatus.WAITING and is_overdue(t)
         assert as_utc(t.deadline_at) - as_utc(t.created_at) == timedelta(hours=24)
     engine.dispose()
 
@@ -94,7 +96,7 @@ def test_the_desk_on_postgres(pg, tmp_path):
     accounts = Accounts(pg, hasher=FAST_HASHER)
     zhang = accounts.add("zhang", "password-1", "张律师", "lawyer", ["劳动争议"])
     admin = accounts.add("admin", "password-2", "管理员", "admin")
-    desk = Desk(pg, settings)
+    desk = Desk(pg, settings.queue, OutboxDelivery())
     late = new_ticket(pg, "o_pg1", age=timedelta(hours=25))
     fresh = new_ticket(pg, "o_pg2", category="婚姻家庭")
     assert [r.id for r in desk.queue(zhang)] == [late, fresh]

@@ -12,10 +12,11 @@ from api.cli.parser import main
 from api.cli.report import period
 from assistant.queue.desk import Desk
 from assistant.queue.models import Ticket
-from assistant.queue.lifecycle import CHINA_TZ
-from assistant.queue.report import duration_text, p90
+from knowledge.timeutil import CHINA_TZ
+from assistant.durations import duration_text
+from assistant.queue.report import p90
 from knowledge.db import make_engine, migrate
-from knowledge.settings import Settings
+from api.settings import Settings
 from tests.assistant.queue.test_desk import FAST_HASHER
 
 MIN = timedelta(minutes=1)
@@ -28,7 +29,7 @@ def cst(day: int, hour: int = 10, minute: int = 0, month: int = 10) -> datetime:
 @pytest.fixture
 def october(settings: Settings):  # noqa: ANN201
     """Seven tickets in October 2026 (Beijing time), one just before it."""
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.storage.sqlalchemy_url)
     migrate(engine)
     accounts = Accounts(engine, hasher=FAST_HASHER)
     zhang = accounts.add("zhang", "password-1", "张律师", "lawyer").id
@@ -74,7 +75,7 @@ def test_the_period_is_whole_days_in_beijing_time():
 
 def test_figures_overall_and_per_lawyer(october):
     engine, settings, ids = october
-    rep = Desk(engine, settings).report(*period(cst(1).date(), cst(31).date()))
+    rep = Desk(engine, settings.queue).report(*period(cst(1).date(), cst(31).date()))
     o = rep.overall
     assert (o.tickets, o.responded) == (7, 5) and o.response_rate == pytest.approx(5 / 7)
     assert o.median_first_response_s == 20 * 60  # of 5, 10, 20, 30 minutes and 26 hours
@@ -100,7 +101,7 @@ def test_figures_overall_and_per_lawyer(october):
 
 def test_fazhi_report_prints_chinese_figures_and_json(october, monkeypatch, capsys):
     engine, settings, _ = october
-    monkeypatch.setenv("FAZHI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("FAZHI_DATA_DIR", str(settings.storage.data_dir))
     assert main(["report", "--from", "2026-10-01", "--to", "2026-10-31"]) == 0
     out = capsys.readouterr().out
     assert "律师咨询服务报告（2026-10-01 至 2026-10-31，北京时间）" in out
@@ -122,7 +123,7 @@ def test_fazhi_report_prints_chinese_figures_and_json(october, monkeypatch, caps
 
 def test_fazhi_report_refuses_bad_dates(october, monkeypatch, capsys):
     engine, settings, _ = october
-    monkeypatch.setenv("FAZHI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("FAZHI_DATA_DIR", str(settings.storage.data_dir))
     assert main(["report", "--from", "2026-10-31", "--to", "2026-10-01"]) == 2
     assert "结束日期早于开始日期" in capsys.readouterr().err
     with pytest.raises(SystemExit):

