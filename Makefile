@@ -5,7 +5,7 @@ FAZHI := $(VENV)/bin/fazhi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run chat test bench clean
+.PHONY: setup run chat test lint bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# CPU PyTorch first, pinned, so nothing pulls a CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,dev]"
 	touch $@
 
 run: setup
@@ -26,6 +26,10 @@ chat: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) bench/bench_retrieval.py

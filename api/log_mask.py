@@ -48,7 +48,7 @@ class PiiMaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+        except Exception:  # a broken format string must not kill logging
             return True
         masked = mask_pii(message)
         if masked != message:
@@ -70,7 +70,7 @@ def install(logger_prefixes: tuple[str, ...] = MASKED_LOGGERS) -> None:
     previous = logging.getLogRecordFactory()
     mask = PiiMaskingFilter()
 
-    def factory(*args, **kwargs) -> logging.LogRecord:  # noqa: ANN002, ANN003
+    def factory(*args, **kwargs) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         if record.name.startswith(logger_prefixes):
             mask.filter(record)

@@ -91,7 +91,7 @@ class CalibrationBook:
         return self.legal_margin.get(model, default)
 
     @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> "CalibrationBook":
+    def load(cls, path: Path = CALIBRATION_FILE) -> CalibrationBook:
         if not path.is_file():
             return cls()
         raw = json.loads(path.read_text(encoding="utf-8"))

@@ -6,9 +6,9 @@ the decision. Both may be present.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -176,4 +176,5 @@ def legal_margin(assistant: Assistant, cases: list[EvalCase], target_decline_rec
     return float(np.quantile(np.array(gaps), target_decline_recall)) + 1e-4
 
 
-__all__ = ["EvalCase", "read_cases", "evaluate", "format_report", "calibrate", "legal_margin", "threshold_table", "FEATURES"]
+__all__ = ["EvalCase", "read_cases", "evaluate", "format_report", "calibrate", "legal_margin", "threshold_table",
+           "FEATURES"]

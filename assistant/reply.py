@@ -9,7 +9,8 @@ from knowledge.citation import Citation
 from knowledge.models import Entry
 
 WECHAT_MAX_BYTES = 2048
-DISCLAIMER = "（以上为一般性法律信息，不构成正式法律意见。具体问题可回复“转人工”咨询值班律师，或拨打12348公共法律服务热线。）"
+DISCLAIMER = ("（以上为一般性法律信息，不构成正式法律意见。"
+              "具体问题可回复“转人工”咨询值班律师，或拨打12348公共法律服务热线。）")
 SUGGEST_FOOTER = "请回复序号查看答案；都不是，请换个说法描述，或回复“转人工”。"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")

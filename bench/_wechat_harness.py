@@ -122,7 +122,7 @@ class Stats:
     ok_keys: set[str] = field(default_factory=set)  # WeChat got a 200 for these
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, delivery) -> None:  # noqa: ANN001 - api.wechat_sim.Delivery
+    def add(self, delivery) -> None:  # api.wechat_sim.Delivery
         with self.lock:
             self.sent += 1
             self.keys.add(delivery.key)

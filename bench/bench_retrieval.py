@@ -26,11 +26,11 @@ SHARED = ROOT.parent / "shared" / "data"
 WORK = ROOT / "bench" / ".data"
 OWN_LEGAL = ROOT / "bench" / "data" / "seed_eval.jsonl"
 
+from api.settings import Settings  # noqa: E402
 from assistant.evaluation import evaluate, read_cases  # noqa: E402
 from assistant.service import open_assistant, open_store  # noqa: E402
 from index.retriever import Mode  # noqa: E402
 from knowledge.importers import import_file  # noqa: E402
-from api.settings import Settings  # noqa: E402
 from knowledge.taxonomy import Kind  # noqa: E402
 
 LAWS = ("laws_articles.jsonl", Kind.ARTICLE)
@@ -67,7 +67,7 @@ def _load(name: str, files: list[tuple[str, Kind]], fresh: bool, seed: bool = Fa
     return assistant, time.perf_counter() - started
 
 
-def part_laws(args) -> None:  # noqa: ANN001
+def part_laws(args) -> None:
     print("== laws only, eval_article_dev")
     assistant, _ = _load("laws", [LAWS], args.fresh)
     cases = read_cases([SHARED / "eval_article_dev.jsonl"])[: args.limit]
@@ -78,7 +78,7 @@ def part_laws(args) -> None:  # noqa: ANN001
               f"R@5={r['recall_at_5']:.4f} p50={r['latency_ms']['p50']}ms p95={r['latency_ms']['p95']}ms")
 
 
-def part_decline(args) -> None:  # noqa: ANN001
+def part_decline(args) -> None:
     print("== seed knowledge base: decline rates")
     assistant, _ = _load("seed", [], args.fresh, seed=True)
     chat = read_cases([SHARED / "eval_chitchat_dev.jsonl"])
@@ -106,7 +106,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def part_scale(args) -> None:  # noqa: ANN001
+def part_scale(args) -> None:
     print("== scale: laws + cases + 6.7k FAQ")
     assistant, seconds = _load("scale", [LAWS, CASES, FAQS], args.fresh)
     m = assistant.retriever.index.manifest
@@ -119,7 +119,7 @@ def part_scale(args) -> None:  # noqa: ANN001
     for q in queries:
         latencies.append(assistant.respond(q).latency_ms)
     latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
     print(f"  query latency over {len(latencies)} queries: p50={p(0.5):.1f}ms p95={p(0.95):.1f}ms "
           f"(target p95 < 60ms)")
     print(f"  resident memory: {_rss_mb():.0f} MB (target < 2048 MB)")

@@ -21,12 +21,24 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _wechat_harness import (APP_ID, APP_SECRET, TOKEN, Server, Stats, db_counts,  # noqa: E402
-                             free_port, make_env, print_latency, reset_channel_tables,
-                             run_residents, wait_settled)
-from api.wechat.models import InboundMessage  # noqa: E402
-from api.wechat.testing import WeChatSimulator  # noqa: E402
-from knowledge.db import make_engine  # noqa: E402
+from _wechat_harness import (
+    APP_ID,
+    APP_SECRET,
+    TOKEN,
+    Server,
+    Stats,
+    db_counts,
+    free_port,
+    make_env,
+    print_latency,
+    reset_channel_tables,
+    run_residents,
+    wait_settled,
+)
+
+from api.wechat.models import InboundMessage
+from api.wechat.testing import WeChatSimulator
+from knowledge.db import make_engine
 
 
 def main() -> int:

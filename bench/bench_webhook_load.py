@@ -15,9 +15,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _wechat_harness import (APP_ID, APP_SECRET, TOKEN, Server, Stats, free_port,  # noqa: E402
-                             make_env, pct, print_latency, reset_channel_tables, run_residents, wait_settled)
-from api.wechat.testing import WeChatSimulator  # noqa: E402
+from _wechat_harness import (
+    APP_ID,
+    APP_SECRET,
+    TOKEN,
+    Server,
+    Stats,
+    free_port,
+    make_env,
+    pct,
+    print_latency,
+    reset_channel_tables,
+    run_residents,
+    wait_settled,
+)
+
+from api.wechat.testing import WeChatSimulator
 
 
 def main() -> int:

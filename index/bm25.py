@@ -26,15 +26,15 @@ class BM25Index:
         return self.weights.shape[0]
 
     @classmethod
-    def build(cls, docs: list[list[str]]) -> "BM25Index":
+    def build(cls, docs: list[list[str]]) -> BM25Index:
         vocab: dict[str, int] = {}
         rows, cols, tfs = [], [], []
         lengths = np.array([len(d) for d in docs], dtype=np.float32)
         for row, tokens in enumerate(docs):
-            for term, tf in Counter(tokens).items():
+            for term, count in Counter(tokens).items():
                 rows.append(row)
                 cols.append(vocab.setdefault(term, len(vocab)))
-                tfs.append(tf)
+                tfs.append(count)
         n = max(len(docs), 1)
         tf = np.array(tfs, dtype=np.float32)
         rows_a = np.array(rows, dtype=np.int64)
@@ -67,7 +67,7 @@ class BM25Index:
         (folder / "bm25_shape.json").write_text(json.dumps(list(m.shape)))
 
     @classmethod
-    def load(cls, folder: Path) -> "BM25Index":
+    def load(cls, folder: Path) -> BM25Index:
         vocab = json.loads((folder / FILES[0]).read_text(encoding="utf-8"))
         idf = np.load(folder / FILES[1], allow_pickle=False)
         data, indices, indptr = (np.load(folder / f, allow_pickle=False) for f in FILES[2:])

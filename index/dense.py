@@ -14,7 +14,7 @@ class DenseIndex:
         self.index, self.row_doc = index, row_doc  # row_doc: passage row -> document position
 
     @classmethod
-    def build(cls, vectors: np.ndarray, row_doc: np.ndarray) -> "DenseIndex":
+    def build(cls, vectors: np.ndarray, row_doc: np.ndarray) -> DenseIndex:
         # Exact inner product: at ~10^4 passages a flat index answers in a few ms.
         index = faiss.IndexFlatIP(vectors.shape[1])
         if len(vectors):
@@ -40,5 +40,5 @@ class DenseIndex:
         np.save(folder / FILES[1], self.row_doc)
 
     @classmethod
-    def load(cls, folder: Path) -> "DenseIndex":
+    def load(cls, folder: Path) -> DenseIndex:
         return cls(faiss.read_index(str(folder / FILES[0])), np.load(folder / FILES[1], allow_pickle=False))

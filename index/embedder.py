@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -100,7 +100,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # any loader failure means the same to us
             raise EmbedderError(f"cannot load embedding model {self.path!r}: {exc}") from exc
         dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        self._dim = int(dim_of())
+        self._dim = int(dim_of() or 0)
         prompts = model.prompts or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None

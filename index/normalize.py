@@ -16,7 +16,7 @@ _REPEATED_PUNCT = re.compile(r"([!?,.~。，！？、…；;：:~-])\1+")
 
 @lru_cache(maxsize=1)
 def _t2s():
-    from opencc import OpenCC  # noqa: PLC0415 - loaded on first use, not at import
+    from opencc import OpenCC  # loaded on first use, not at import
 
     return OpenCC("t2s")
 

@@ -72,7 +72,7 @@ class LoadedIndex:
     dense: DenseIndex
 
     @classmethod
-    def load(cls, index_dir: Path, verify: bool = True) -> "LoadedIndex":
+    def load(cls, index_dir: Path, verify: bool = True) -> LoadedIndex:
         folder = current_dir(index_dir)
         manifest = read_manifest(folder, verify=verify)
         docs = [DocMeta(*row) for row in json.loads((folder / DOCS_FILE).read_text(encoding="utf-8"))]

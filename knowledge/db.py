@@ -1,16 +1,28 @@
 """Database engine, declarative base and migrations (Alembic, run programmatically)."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: Every module that declares tables on ``Base`` (the migrations create their schema).
+MODEL_MODULES = ("knowledge.models", "assistant.dialogue.models", "assistant.queue.models",
+                 "assistant.queue.audit", "assistant.queue.staff", "api.wechat.models",
+                 "api.console.auth")
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def import_models() -> None:
+    """Register every table on ``Base.metadata`` (for autogenerate and its check)."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
 
 
 def make_engine(url: str) -> Engine:
@@ -21,7 +33,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -34,14 +46,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker:
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (0 when the database cannot say)."""
+    return cast(CursorResult[Any], result).rowcount or 0
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision."""
-    from alembic import command  # noqa: PLC0415
-    from alembic.config import Config  # noqa: PLC0415
+    from alembic import command
+    from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

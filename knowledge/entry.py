@@ -42,7 +42,7 @@ class EntryData(BaseModel):
         return [v.strip() for v in value if v and v.strip()]
 
     @model_validator(mode="after")
-    def _complete_for_kind(self) -> "EntryData":
+    def _complete_for_kind(self) -> EntryData:
         required = {
             Kind.FAQ: ("question", "answer"),
             Kind.CASE: ("title", "facts"),
@@ -52,7 +52,7 @@ class EntryData(BaseModel):
         if missing:
             raise ValueError(f"{self.kind.value} entry is missing {', '.join(missing)}")
         if not self.title:
-            self.title = self.question if self.kind is Kind.FAQ else self.article_label()
+            self.title = (self.question or "") if self.kind is Kind.FAQ else self.article_label()
         self.title = self.title[:500]
         return self
 

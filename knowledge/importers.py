@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -168,7 +169,7 @@ def _reason(exc: Exception) -> str:
 
 
 def import_file(store: KnowledgeStore, path: Path, kind: Kind, mapping: dict[str, str] | None = None,
-                status: Status = Status.PUBLISHED, progress=None) -> ImportReport:  # noqa: ANN001
+                status: Status = Status.PUBLISHED, progress=None) -> ImportReport:
     report = ImportReport()
     batch: list[EntryData] = []
     seen: set[str] = set()
@@ -181,7 +182,7 @@ def import_file(store: KnowledgeStore, path: Path, kind: Kind, mapping: dict[str
         batch.clear()
 
     for number, row, error in read_rows(path):
-        if error is None:
+        if error is None and row is not None:
             try:
                 entry = row_to_entry(row, kind, mapping or {}, status, source=path.name)
                 if entry.external_id and entry.external_id in seen:

@@ -1,9 +1,9 @@
 """The knowledge store: the database is the source of truth for every entry."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Iterator
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
@@ -140,7 +140,7 @@ class KnowledgeStore:
             return s.scalar(select(KbState.revision).where(KbState.id == 1)) or 0
 
 
-def _filtered(stmt, flt: EntryFilter):  # noqa: ANN001 - a Select of any shape
+def _filtered(stmt, flt: EntryFilter):  # a Select of any shape
     if flt.kind:
         stmt = stmt.where(Entry.kind == flt.kind)
     if flt.category:

@@ -5,9 +5,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import httpx
 import pytest
@@ -15,10 +15,10 @@ import uvicorn
 from sqlalchemy import Engine, func, select
 
 from api.app import create_app
+from api.settings import Settings
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.testing import WeChatSimulator
 from knowledge.db import make_engine
-from api.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -136,14 +136,14 @@ def wx_assistant(tmp_path_factory: pytest.TempPathFactory):
 class UvicornThread:
     """The webhook app served by real uvicorn on loopback, in a thread."""
 
-    def __init__(self, app, port: int) -> None:  # noqa: ANN001
+    def __init__(self, app, port: int) -> None:
         self.port = port
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                 lifespan="on", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def start(self) -> "UvicornThread":
+    def start(self) -> UvicornThread:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
@@ -174,7 +174,7 @@ class WxEnv:
     def webhook_url(self) -> str:
         return f"{self.base_url}/wechat"
 
-    def count(self, model, *where) -> int:  # noqa: ANN001
+    def count(self, model, *where) -> int:
         with self.engine.connect() as conn:
             return conn.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
@@ -213,7 +213,7 @@ class WxEnv:
 
 
 @pytest.fixture
-def wx_env_factory(tmp_path: Path, wx_assistant) -> Iterator[Callable[..., WxEnv]]:  # noqa: ANN001
+def wx_env_factory(tmp_path: Path, wx_assistant) -> Iterator[Callable[..., WxEnv]]:
     """``make(mode="plain"|"compat"|"safe", **settings_overrides) -> WxEnv``."""
     envs: list[WxEnv] = []
 
@@ -242,7 +242,7 @@ def wx_env_factory(tmp_path: Path, wx_assistant) -> Iterator[Callable[..., WxEnv
 
 
 @pytest.fixture
-def wx_env(wx_env_factory) -> WxEnv:  # noqa: ANN001
+def wx_env(wx_env_factory) -> WxEnv:
     """Plaintext mode, default settings."""
     return wx_env_factory()
 
@@ -252,7 +252,7 @@ def redis_or_skip(url: str = "redis://127.0.0.1:6379/15") -> str:
         import redis
 
         redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except Exception:  # noqa: BLE001
+    except Exception:
         pytest.skip("Redis is not reachable on 127.0.0.1:6379")
     return url
 

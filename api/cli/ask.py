@@ -9,11 +9,10 @@ from typing import Any
 from api.cli.common import assistant_for
 from api.settings import Settings
 
-
 MODES = ["hybrid", "bm25", "dense"]
 
 
-def _print_outcome(outcome, as_json: bool) -> None:  # noqa: ANN001
+def _print_outcome(outcome, as_json: bool) -> None:
     if as_json:
         print(json.dumps(outcome.to_dict(), ensure_ascii=False))
         return
@@ -44,7 +43,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace,
     assistant = assistant_for(settings)
     print("您好，我是公共法律服务智能助手。请描述您的法律问题（输入 q 退出）。")
     history: list[str] = []
-    choices = []
+    choices: list[Any] = []
     while True:
         try:
             text = read("> ").strip()

@@ -7,17 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from api.cli.ask import MODES
 from api.cli.common import assistant_for
 from api.settings import Settings
 
 
-from api.cli.ask import MODES
-
-
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from assistant.evaluation import evaluate, format_report, read_cases
     from index.retriever import Mode
-    from tqdm import tqdm
 
     cases = read_cases([Path(f) for f in args.files])
     assistant = assistant_for(settings)

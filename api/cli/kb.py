@@ -12,9 +12,10 @@ from api.settings import Settings
 
 
 def cmd_kb_import(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from knowledge.importers import import_file, parse_mapping
     from knowledge.taxonomy import Kind, Status
-    from tqdm import tqdm
 
     store = store_for(settings)
     with tqdm(desc="导入", unit="条", file=sys.stderr) as bar:

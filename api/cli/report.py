@@ -45,7 +45,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse's type
+def add_parser(sub: argparse._SubParsersAction) -> None:  # argparse's type
     rep = sub.add_parser("report", help="律师咨询服务统计（答复率、首次答复用时、办结、超时、满意度）")
     rep.add_argument("--from", dest="start", type=_day, required=True, help="开始日期 YYYY-MM-DD")
     rep.add_argument("--to", dest="end", type=_day, required=True, help="结束日期 YYYY-MM-DD（含）")

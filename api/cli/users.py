@@ -60,7 +60,7 @@ def cmd_user_disable(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse's own type
+def add_parser(sub: argparse._SubParsersAction) -> None:  # argparse's own type
     user = sub.add_parser("user", help="律师与管理员账号").add_subparsers(dest="action", required=True)
     # No abbreviations: "--password SECRET" must fail, not pass as --password-stdin.
     add = user.add_parser("add", help="新建账号（密码从终端输入，或用 --password-stdin 从标准输入读取）",

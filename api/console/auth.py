@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
+from starlette.concurrency import run_in_threadpool
 
 from api.console.settings import ConsoleSettings
 from assistant.queue.staff import Accounts, Role, Staff, UserNotFound

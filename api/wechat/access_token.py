@@ -18,9 +18,9 @@ from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from api.wechat.models import AccessTokenRow
-from knowledge.timeutil import as_utc, from_epoch, utcnow
 from api.wechat.protocol.client import WeChatApi
-from knowledge.db import session_factory
+from knowledge.db import rows_changed, session_factory
+from knowledge.timeutil import as_utc, from_epoch, utcnow
 
 log = logging.getLogger("fazhi.wechat.token")
 
@@ -104,7 +104,7 @@ class DbTokenStore:
                 .where(AccessTokenRow.app_id == self.app_id,
                        or_(AccessTokenRow.lock_until.is_(None), AccessTokenRow.lock_until < now))
                 .values(lock_owner=owner, lock_until=from_epoch(now.timestamp() + ttl_s)))
-            return result.rowcount == 1
+            return rows_changed(result) == 1
 
     def unlock(self, owner: str) -> None:
         with self._sessions.begin() as s:
@@ -121,7 +121,7 @@ class RedisTokenStore:
                    "ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end")
 
     def __init__(self, redis_url: str, app_id: str, prefix: str = "fazhi:wx") -> None:
-        import redis  # noqa: PLC0415 - only needed when configured
+        import redis  # only needed when configured
 
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=2)
         self._key = f"{prefix}:token:{app_id}"

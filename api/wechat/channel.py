@@ -19,18 +19,18 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.wechat.dedupe import RedisDedupe
 from api.log_mask import preview
+from api.wechat.dedupe import RedisDedupe
 from api.wechat.models import InboundMessage, InboundStatus
 from api.wechat.outbox import Outbox, add_messages, release_held
-from api.wechat.rate_limit import RateLimiter
-from api.wechat.transcript import recent_transcript
 from api.wechat.protocol.xml import WeChatMessage
+from api.wechat.rate_limit import RateLimiter
 from api.wechat.settings import WeChatSettings
+from api.wechat.transcript import recent_transcript
 from assistant.dialogue import texts as T
 from assistant.dialogue.conversation import AssistantLike, Dialogue, DialogueReply
 from assistant.queue.settings import QueuePolicy
-from knowledge.db import session_factory
+from knowledge.db import rows_changed, session_factory
 from knowledge.timeutil import utcnow
 
 log = logging.getLogger("fazhi.wechat.channel")
@@ -170,7 +170,7 @@ class Channel:
                     if attempt == 2:
                         raise
                     log.info("inbound %d: write conflict, retrying", inbound_id)
-        except Exception:  # noqa: BLE001 - answer with an apology rather than silence
+        except Exception:  # answer with an apology rather than silence
             log.exception("inbound %d: processing failed", inbound_id)
             self._fail(inbound_id)
         finally:
@@ -208,7 +208,7 @@ class Channel:
                          .where(InboundMessage.id == row.id,
                                 InboundMessage.status == PROCESSING)
                          .values(status=status, answered_at=utcnow(), lease_until=None))
-        if done.rowcount != 1:  # another worker answered it meanwhile
+        if rows_changed(done) != 1:  # another worker answered it meanwhile
             s.rollback()
             return False, []
         s.commit()
@@ -263,7 +263,7 @@ class Channel:
                 add_messages(s, row.openid, row.id, [T.BUSY], passive_first=False)
                 row.status, row.answered_at, row.lease_until = FAILED, utcnow(), None
             self.outbox.notify()
-        except Exception:  # noqa: BLE001 - the lease will bring it back
+        except Exception:  # the lease will bring it back
             log.exception("inbound %d: could not record the failure", inbound_id)
 
     # -- recovery ---------------------------------------------------------------
@@ -283,7 +283,7 @@ class Channel:
                 got = s.execute(update(InboundMessage).where(
                     InboundMessage.id == inbound_id, InboundMessage.status == PROCESSING,
                     InboundMessage.lease_until < now).values(lease_until=now + self.lease))
-            if got.rowcount == 1:
+            if rows_changed(got) == 1:
                 log.info("inbound %d: recovering (worker lease expired)", inbound_id)
                 self.submit(inbound_id, None)
                 taken += 1

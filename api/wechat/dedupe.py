@@ -15,7 +15,7 @@ TTL_S = 24 * 3600  # WeChat retries within ~15 s; a day is ample and bounded
 
 class RedisDedupe:
     def __init__(self, redis_url: str, prefix: str = "fazhi:wx:seen") -> None:
-        import redis  # noqa: PLC0415 - optional dependency path
+        import redis  # optional dependency path
 
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
         self._prefix = prefix
@@ -24,7 +24,7 @@ class RedisDedupe:
         """True: first sighting; False: seen before; None: Redis unavailable (ask the DB)."""
         try:
             return bool(self._redis.set(f"{self._prefix}:{key}", 1, nx=True, ex=TTL_S))
-        except Exception as exc:  # noqa: BLE001 - any Redis failure degrades to the DB path
+        except Exception as exc:  # any Redis failure degrades to the DB path
             log.warning("redis dedupe unavailable: %s", type(exc).__name__)
             return None
 
@@ -32,5 +32,5 @@ class RedisDedupe:
         """Undo a claim whose database insert did not happen (so a retry is not lost)."""
         try:
             self._redis.delete(f"{self._prefix}:{key}")
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 from api.background import BackgroundLoop
 from api.wechat.access_token import AccessTokenManager, TokenUnavailable
 from api.wechat.models import OutboxChannel, OutboxMessage, OutboxStatus
-from api.wechat.protocol.client import (HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError,
-                                        WeChatUnavailable)
-from knowledge.db import session_factory
+from api.wechat.protocol.client import HOLD_ERRORS, TOKEN_ERRORS, WeChatApi, WeChatApiError, WeChatUnavailable
+from knowledge.db import rows_changed, session_factory
 from knowledge.timeutil import utcnow
 
 log = logging.getLogger("fazhi.wechat.outbox")
@@ -57,7 +56,7 @@ def release_held(s: Session, openid: str) -> int:
     result = s.execute(update(OutboxMessage)
                        .where(OutboxMessage.openid == openid, OutboxMessage.status == HELD)
                        .values(status=PENDING, next_attempt_at=utcnow()))
-    return result.rowcount or 0
+    return rows_changed(result) or 0
 
 
 class Outbox:
@@ -72,7 +71,7 @@ class Outbox:
         self.poll_s = poll_s
         self._loop = BackgroundLoop("outbox", self._round, poll_s)
         self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox-send")
-        self.on_idle: Callable[[], None] | None = None  # periodic hook (inbound recovery)
+        self.on_idle: Callable[[], object] | None = None  # periodic hook (inbound recovery)
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> None:
@@ -125,7 +124,7 @@ class Outbox:
                                 OutboxMessage.lease_until < now)))
                 .values(status=SENDING, lease_until=now + SEND_LEASE,
                         attempts=OutboxMessage.attempts + 1))
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 return None  # another process got it
             return s.get(OutboxMessage, outbox_id)
 
@@ -164,7 +163,7 @@ class Outbox:
                 log.warning("outbox %d failed permanently: errcode %d", row.id, exc.errcode)
         except (WeChatUnavailable, TokenUnavailable) as exc:
             self._retry_later(row, None, str(exc))
-        except Exception as exc:  # noqa: BLE001 - record, never lose the row
+        except Exception as exc:  # record, never lose the row
             log.exception("outbox %d: unexpected error", row.id)
             self._retry_later(row, None, f"{type(exc).__name__}")
         else:
@@ -234,7 +233,8 @@ class OutboxDelivery:
         for mid, status in s.execute(
                 select(OutboxMessage.ticket_message_id, OutboxMessage.status)
                 .where(OutboxMessage.ticket_message_id.in_(ticket_message_ids))):
-            found.setdefault(mid, []).append(status)
+            if mid is not None:
+                found.setdefault(mid, []).append(status)
         return {mid: state for mid, sts in found.items() if (state := delivery_state(sts))}
 
     def revision(self, s: Session) -> object:

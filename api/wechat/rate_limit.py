@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.wechat.models import InboundMessage
-from knowledge.timeutil import as_utc, utcnow
 from assistant.dialogue.models import Conversation
+from knowledge.timeutil import as_utc, utcnow
 
 
 class RateLimiter:

@@ -18,9 +18,15 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.wechat.channel import Channel, Job
-from api.wechat.protocol.crypto import CallbackAuthError, CallbackAuthenticator, CallbackParams
-from api.wechat.protocol.xml import (BadMessage, WeChatMessage, decode_body, extract_encrypt,
-                            parse_message, render_text_reply)
+from api.wechat.protocol.crypto import CallbackAuthenticator, CallbackAuthError, CallbackParams
+from api.wechat.protocol.xml import (
+    BadMessage,
+    WeChatMessage,
+    decode_body,
+    extract_encrypt,
+    parse_message,
+    render_text_reply,
+)
 
 log = logging.getLogger("fazhi.wechat.webhook")
 
@@ -126,7 +132,7 @@ class WebhookHandler:
         if remaining > 0:
             try:
                 await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), remaining)
-            except Exception:  # noqa: BLE001 - the budget ran out, or the worker failed (it logs)
+            except Exception:  # the budget ran out, or the worker failed (it logs)
                 pass
         text_reply = job.give_up()
         if text_reply is None:

@@ -38,7 +38,6 @@ from assistant.reply import WECHAT_MAX_BYTES, split_message
 from knowledge.store import EntryNotFound
 from knowledge.timeutil import CHINA_TZ, as_utc, utcnow
 
-
 HISTORY_TTL = timedelta(minutes=30)  # a follow-up refers to a question asked recently
 HISTORY_LEN = 3
 
@@ -227,6 +226,7 @@ class Dialogue:
         return DialogueReply([text], "rating", entry_id=entry_id, notes={"score": score})
 
     def _rate_ticket(self, s: Session, conv: Conversation, score: int) -> DialogueReply:
+        assert conv.rating_ticket_id is not None  # the state says which answer is rated
         ticket = lifecycle.rate(s, conv.rating_ticket_id, score)
         conv.state, conv.rating_ticket_id = State.IDLE, None  # one rating per lawyer answer
         self._save(s, conv)

@@ -21,13 +21,11 @@ from assistant.dialogue import texts as T
 from assistant.dialogue.conversation import append_line, expect_ticket_rating
 from assistant.queue import audit, lifecycle, views
 from assistant.queue import report as figures
-from assistant.queue.errors import (BadTransition, EmptyReply, NotAllowed, NotOwner, QueueError,
-                                    UnknownStaff)
+from assistant.queue.errors import BadTransition, EmptyReply, NotAllowed, NotOwner, QueueError, UnknownStaff
 from assistant.queue.models import Direction, Ticket, TicketMessage
 from assistant.queue.settings import QueuePolicy, QueueSettings
 from assistant.queue.staff import Role, Staff, User
-from assistant.queue.views import (AuditLine, CandidateView, MessageView, TicketPage,
-                                   TicketRow)
+from assistant.queue.views import AuditLine, CandidateView, MessageView, TicketPage, TicketRow
 from assistant.reply import entry_text, split_message
 from knowledge.db import session_factory
 from knowledge.entry import EntryData

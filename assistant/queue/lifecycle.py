@@ -22,12 +22,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from assistant.queue.errors import (AlreadyClaimed, BadTransition, EmptyReply, NotOwner,
-                                    QueueError, TicketNotFound)
+from assistant.queue.errors import AlreadyClaimed, BadTransition, EmptyReply, NotOwner, QueueError, TicketNotFound
 from assistant.queue.models import Direction, Priority, Ticket, TicketMessage, TicketStatus
 from assistant.queue.settings import QueuePolicy
+from knowledge.db import rows_changed
 from knowledge.timeutil import as_utc, utcnow
-
 
 S = TicketStatus
 #: States a ticket may move to from each state: the one table of allowed moves.
@@ -83,7 +82,7 @@ def _move(s: Session, ticket_id: int, target: TicketStatus, where: list[Any],
                                             Ticket.status.in_(sources(target)), *where)
                        .values(status=target, **values)
                        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 ACTION_VERBS = {S.CLAIMED: "接单", S.ANSWERED: "答复", S.TRANSFERRED: "转交", S.CLOSED: "办结",
@@ -209,7 +208,7 @@ def mark_overdue_alerted(s: Session, now: datetime | None = None, limit: int = 1
                                                 Ticket.overdue_alerted_at.is_(None))
                            .values(overdue_alerted_at=now)
                            .execution_options(synchronize_session=False))
-        if result.rowcount == 1:
+        if rows_changed(result) == 1:
             won.append(i)
     return won
 

@@ -6,7 +6,6 @@ The schema is created by migrations ``0002_channel`` and ``0004_lawyer_queue``.
 from __future__ import annotations
 
 from datetime import datetime
-
 from enum import StrEnum
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

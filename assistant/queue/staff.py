@@ -7,12 +7,13 @@ time does not tell which user names exist.  The schema is created by migration
 """
 from __future__ import annotations
 
+import builtins
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
-from typing import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,10 +21,11 @@ from sqlalchemy import JSON, Boolean, DateTime, Engine, Integer, String, select,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from knowledge.db import Base, session_factory
 from assistant.queue.settings import StaffSettings
+from knowledge.db import Base, session_factory
 from knowledge.taxonomy import CATEGORIES
 from knowledge.timeutil import as_utc, utcnow
+
 
 class Role(StrEnum):
     LAWYER = "lawyer"
@@ -231,7 +233,7 @@ class Accounts:
         with self._sessions() as s:
             return [_staff(u) for u in s.scalars(select(User).order_by(User.id))]
 
-    def lawyers(self) -> list[Staff]:
+    def lawyers(self) -> builtins.list[Staff]:
         """Active lawyers: who a ticket can be transferred or reassigned to."""
         with self._sessions() as s:
             rows = s.scalars(select(User).where(User.role == Role.LAWYER, User.active.is_(True))

@@ -80,7 +80,7 @@ class OverdueSweeper:
                 owner = (s.scalar(select(User.display_name).where(User.id == t.claimed_by))
                          if t.claimed_by is not None else None)
                 audit.record(s, None, "overdue", ticket_id,
-                             deadline_at=as_utc(t.deadline_at).isoformat(),
+                             deadline_at=deadline.isoformat() if (deadline := as_utc(t.deadline_at)) else None,
                              claimed_by=t.claimed_by)
                 payloads.append(alert_payload(t, owner))
         with self._sessions.begin() as s:

@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from assistant.queue.lifecycle import (OPEN_STATES, PRIORITY_LABELS, STATUS_LABELS, Priority,
-                                       TicketStatus, is_overdue, sources)
+from assistant.queue.lifecycle import (
+    OPEN_STATES,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    Priority,
+    TicketStatus,
+    is_overdue,
+    sources,
+)
 from assistant.queue.models import Ticket
 from knowledge.timeutil import as_utc
 

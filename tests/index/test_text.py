@@ -1,7 +1,7 @@
 """Normalisation, segmentation and citation rendering."""
-from knowledge.citation import Citation, chinese_number, parse_chinese_number, parse_citations
 from index.normalize import normalize
 from index.segment import Segmenter
+from knowledge.citation import Citation, chinese_number, parse_chinese_number, parse_citations
 
 
 def test_traditional_is_converted_to_simplified():

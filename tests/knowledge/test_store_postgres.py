@@ -3,9 +3,9 @@ import json
 
 import pytest
 
+from api.settings import Settings
 from assistant.service import open_assistant, open_store
 from knowledge.importers import import_file
-from api.settings import Settings
 from knowledge.taxonomy import Kind
 
 pytestmark = pytest.mark.postgres

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.console.auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, CsrfRejected, check_csrf,
-                              safe_next)
+from api.console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CsrfRejected, check_csrf, safe_next
 from api.console.render import render
 from api.deps import web_auth_of
 from assistant.queue.staff import AccountError, AccountLocked
@@ -31,14 +30,14 @@ def home() -> RedirectResponse:
     return RedirectResponse("/lawyer/", status_code=303)
 
 
-def login_form(request: Request, next: str = "") -> Response:  # noqa: A002 - query name
+def login_form(request: Request, next: str = "") -> Response:  # query name
     if web_auth_of(request).resolve(request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse(safe_next(next or None), status_code=303)
     return _login_page(request, next_=next)
 
 
 def login_submit(request: Request, username: str = Form(""), password: str = Form(""),
-                 csrf_token: str = Form(""), next: str = Form("")) -> Response:  # noqa: A002
+                 csrf_token: str = Form(""), next: str = Form("")) -> Response:
     try:
         check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE) or "", csrf_token)
     except CsrfRejected as exc:

@@ -41,7 +41,7 @@ class CallbackParams:
     msg_signature: str = ""
 
     @classmethod
-    def from_query(cls, query: dict[str, str]) -> "CallbackParams":
+    def from_query(cls, query: dict[str, str]) -> CallbackParams:
         return cls(signature=query.get("signature", ""), timestamp=query.get("timestamp", ""),
                    nonce=query.get("nonce", ""), echostr=query.get("echostr", ""),
                    encrypt_type=query.get("encrypt_type", "").lower(),
@@ -95,7 +95,7 @@ class CallbackAuthenticator:
             raise BadSignature("msg_signature mismatch") from exc
         except InvalidAppIdException as exc:
             raise DecryptError("payload is for another app id") from exc
-        except Exception as exc:  # noqa: BLE001 - bad base64/padding/length all mean the same
+        except Exception as exc:  # bad base64/padding/length all mean the same
             raise DecryptError(f"cannot decrypt payload: {type(exc).__name__}") from exc
 
     def encrypt_reply(self, xml: str, nonce: str, timestamp: str | None = None) -> str:

@@ -74,7 +74,7 @@ class WeChatMessage:
 
 
 def event_dedupe_key(from_user: str, create_time: int | str, event: str, event_key: str) -> str:
-    digest = hashlib.sha1(f"{event.lower()}\n{event_key}".encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha1(f"{event.lower()}\n{event_key}".encode()).hexdigest()[:12]
     return f"evt:{from_user}:{create_time}:{digest}"
 
 

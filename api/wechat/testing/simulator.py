@@ -16,25 +16,24 @@ import logging
 import secrets
 import threading
 import time
-from itertools import count
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 from wechatpy.crypto import WeChatCrypto
 
-from api.wechat.protocol.xml import (event_dedupe_key, parse_xml, render_message,
-                                     top_fields)
+from api.wechat.protocol.xml import event_dedupe_key, parse_xml, render_message, top_fields
 from api.wechat.settings import WeChatSettings
 from api.wechat.testing.state import ERRMSG, Attempt, Delivery, SimState, sign
 
 log = logging.getLogger("fazhi.wechat.sim")
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_SimServer"
+    server: _SimServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, fmt: str, *args) -> None:  # noqa: ANN002 - quiet by default
+    def log_message(self, fmt: str, *args) -> None:  # quiet by default
         log.debug("sim: " + fmt, *args)
 
     def _json(self, status: int, payload: dict) -> None:
@@ -56,10 +55,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             return {"__invalid__": True}
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
     def _dispatch(self, method: str) -> None:
@@ -87,9 +86,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    sim: "WeChatSimulator"
+    sim: WeChatSimulator
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+    def handle_error(self, request, client_address) -> None:
         # A client that vanished mid-request (a killed server's outbox) is routine here.
         log.debug("sim: connection from %s failed", client_address, exc_info=True)
 
@@ -117,7 +116,7 @@ class WeChatSimulator:
         self._client = httpx.Client()
 
     # -- server lifecycle -------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> "WeChatSimulator":
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> WeChatSimulator:
         self._server = _SimServer((host, port), _Handler)
         self._server.sim = self
         self._thread = threading.Thread(target=self._server.serve_forever, name="wechat-sim",
@@ -141,7 +140,7 @@ class WeChatSimulator:
     def url(self) -> str:
         assert self._server is not None, "simulator not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     # -- control (HTTP /_sim/... and Python) ---------------------------------------------
     def control(self, method: str, path: str, query: dict, body: dict) -> dict:
@@ -250,8 +249,8 @@ class WeChatSimulator:
         encrypted = top_fields(parse_xml(self._crypto.encrypt_message(plain, nonce, timestamp)))
         query.update({"encrypt_type": "aes", "msg_signature": encrypted["MsgSignature"]})
         if self.mode == "safe":
-            body = ("<xml><ToUserName><![CDATA[%s]]></ToUserName><Encrypt><![CDATA[%s]]>"
-                    "</Encrypt></xml>") % (fields["ToUserName"], encrypted["Encrypt"])
+            body = ("<xml><ToUserName><![CDATA[{}]]></ToUserName><Encrypt><![CDATA[{}]]>"
+                    "</Encrypt></xml>").format(fields["ToUserName"], encrypted["Encrypt"])
         else:  # compatible: plaintext fields and the ciphertext side by side
             body = plain[:-len("</xml>")] + f"<Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt></xml>"
         return query, body.encode("utf-8")
@@ -290,7 +289,7 @@ class WeChatSimulator:
             try:
                 delivery.reply = self.read_reply(text, openid)
                 self.state.record_passive(openid, delivery.reply)
-            except Exception as exc:  # noqa: BLE001 - WeChat shows "暂时无法提供服务"
+            except Exception as exc:  # WeChat shows "暂时无法提供服务"
                 delivery.ok = False
                 delivery.error = f"invalid passive reply: {type(exc).__name__}: {exc}"
             break

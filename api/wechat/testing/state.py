@@ -13,7 +13,6 @@ from itertools import count
 
 from wechatpy.utils import WeChatSigner
 
-
 log = logging.getLogger("fazhi.wechat.sim")
 
 TOKEN_TTL_S = 7200

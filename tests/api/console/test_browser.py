@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.queue.staff import Accounts
 from assistant.queue.models import Ticket
+from assistant.queue.staff import Accounts
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -56,7 +56,7 @@ def shots(tmp_path, request):
     folder.mkdir()
     SHOTS.mkdir(exist_ok=True)
 
-    def shot(page, name: str, full_page: bool = True) -> Path:  # noqa: ANN001
+    def shot(page, name: str, full_page: bool = True) -> Path:
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
         shutil.copy(path, SHOTS / path.name)
@@ -70,7 +70,7 @@ def service(wx_env_factory, wx_assistant, tmp_path):
     """make(**settings) -> the running service whose database also holds the knowledge base
     the assistant answers from (so the console shows the candidates' texts), plus accounts."""
 
-    def make(**overrides):  # noqa: ANN202
+    def make(**overrides):
         data = tmp_path / f"svc{len(list(tmp_path.glob('svc*')))}"
         data.mkdir()
         with sqlite3.connect(wx_assistant.store.engine.url.database) as src, \
@@ -86,7 +86,7 @@ def service(wx_env_factory, wx_assistant, tmp_path):
     return make
 
 
-def login(chromium, env, username: str, viewport: dict | None = None):  # noqa: ANN001, ANN201
+def login(chromium, env, username: str, viewport: dict | None = None):
     context = chromium.new_context(viewport=viewport or {"width": 1280, "height": 860},
                                    locale="zh-CN")
     page = context.new_page()
@@ -99,7 +99,7 @@ def login(chromium, env, username: str, viewport: dict | None = None):  # noqa: 
     return page
 
 
-def wait_ticket(env, openid: str, timeout_s: float = 15.0) -> Ticket:  # noqa: ANN001
+def wait_ticket(env, openid: str, timeout_s: float = 15.0) -> Ticket:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with Session(env.engine) as s:
@@ -110,7 +110,7 @@ def wait_ticket(env, openid: str, timeout_s: float = 15.0) -> Ticket:  # noqa: A
     raise AssertionError(f"no ticket for {openid}")
 
 
-def wait_text(env, openid: str, needle: str, timeout_s: float = 15.0) -> str:  # noqa: ANN001
+def wait_text(env, openid: str, needle: str, timeout_s: float = 15.0) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for text in env.sim.texts(openid):
@@ -120,7 +120,7 @@ def wait_text(env, openid: str, needle: str, timeout_s: float = 15.0) -> str:  #
     raise AssertionError(f"{needle!r} never reached {openid}: {env.sim.texts(openid)}")
 
 
-def flash(page) -> str:  # noqa: ANN001
+def flash(page) -> str:
     return page.locator(".flash").inner_text()
 
 

@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from assistant.queue.staff import Staff, User
 from api.app import create_app
-from api.wechat.models import OutboxMessage
 from api.console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebSession
-from assistant.queue.models import Ticket
-from assistant.queue.intake import create_ticket
 from api.settings import Settings
+from api.wechat.models import OutboxMessage
+from assistant.queue.intake import create_ticket
+from assistant.queue.models import Ticket
+from assistant.queue.staff import Staff, User
 from knowledge.timeutil import utcnow
 
 PASSWORD = "lawyer-pass-2024"
@@ -54,7 +54,7 @@ class Console:
     assistant: object
 
     @property
-    def engine(self):  # noqa: ANN201
+    def engine(self):
         return self.app.state.desk.engine
 
     def add(self, username: str, role: str = "lawyer", name: str | None = None,
@@ -123,7 +123,7 @@ def flash_of(html: str) -> str:
     return match.group(1) if match else ""
 
 
-def eventually(check, timeout_s: float = 10.0) -> None:  # noqa: ANN001
+def eventually(check, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         if time.monotonic() > deadline:
@@ -297,7 +297,7 @@ def test_the_csrf_token_is_also_accepted_as_a_header(console):
 
 # -- roles on every route -----------------------------------------------------------------
 
-def all_routes(routes, prefix: str = "") -> list[tuple[str, str]]:  # noqa: ANN001
+def all_routes(routes, prefix: str = "") -> list[tuple[str, str]]:
     """(method, path) of every API route, also inside included routers (FastAPI >= 0.13x
     keeps them as nested router objects instead of copying them into ``app.routes``)."""
     found = []
@@ -310,7 +310,7 @@ def all_routes(routes, prefix: str = "") -> list[tuple[str, str]]:  # noqa: ANN0
     return found
 
 
-def console_routes(app) -> list[tuple[str, str]]:  # noqa: ANN001
+def console_routes(app) -> list[tuple[str, str]]:
     found = [r for r in all_routes(app.routes) if r[1].startswith(("/lawyer", "/admin"))]
     # Cross-check with the routes FastAPI itself documents: none may be missed.
     documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
@@ -600,8 +600,8 @@ def test_a_form_posted_after_the_session_ended_comes_back_to_its_page(console):
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_sessions_and_flash_messages_live_in_the_database(backend, tmp_path, request):
-    from assistant.queue.staff import Accounts, InvalidCredentials
     from api.console.auth import WebAuth
+    from assistant.queue.staff import Accounts, InvalidCredentials
     from knowledge.db import make_engine, migrate
 
     url = request.getfixturevalue("pg_url") if backend == "postgres" \

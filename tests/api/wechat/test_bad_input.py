@@ -12,8 +12,8 @@ import pytest
 
 from api.log_mask import mask_pii
 from api.wechat.models import InboundMessage, OutboxMessage
-from api.wechat.testing import sign
 from api.wechat.protocol.xml import render_message
+from api.wechat.testing import sign
 from assistant.dialogue import texts as T
 from tests.conftest import WX_AES_KEY, WX_APP_SECRET, WX_TOKEN
 

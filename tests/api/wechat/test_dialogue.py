@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from api.wechat.models import InboundMessage
 from assistant.dialogue import texts as T
-from assistant.dialogue.models import Rating
-from assistant.queue.models import Ticket, TicketMessage
 from assistant.dialogue.conversation import parse_choice, parse_rating
+from assistant.dialogue.models import Rating
 from assistant.outcome import Decision
+from assistant.queue.models import Ticket, TicketMessage
 
 
 def test_parse_choice_and_rating():
@@ -26,7 +26,7 @@ def test_parse_choice_and_rating():
 SUGGEST_PROBES = ("合同", "工资", "工伤", "赔偿", "社保", "老板跑路", "网购退货", "孩子抚养")
 
 
-def _suggesting(assistant):  # noqa: ANN001, ANN202
+def _suggesting(assistant):
     """A short query for which the knowledge base offers numbered choices."""
     for query in SUGGEST_PROBES:
         outcome = assistant.respond(query)

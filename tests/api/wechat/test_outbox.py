@@ -1,7 +1,6 @@
 """The async path, the outbox and the shared access token, against the simulated WeChat API."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -10,8 +9,9 @@ from api.wechat.access_token import AccessTokenManager, DbTokenStore, RedisToken
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.protocol.client import WeChatApi
 from assistant.reply import WECHAT_MAX_BYTES
-from tests.conftest import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
 from knowledge.db import make_engine
+from tests.conftest import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
+from tests.helpers import token_race
 
 
 def test_slow_answer_goes_async_through_custom_send(wx_env_factory):
@@ -113,23 +113,6 @@ def test_invalidated_token_40001_recovers(wx_env_factory):
     assert len(env.sim.wait_for("o_tok2", 2)) == 2
 
 
-def _race(managers: list[AccessTokenManager], per_manager: int = 4) -> set[str]:
-    got: set[str] = set()
-    barrier = threading.Barrier(len(managers) * per_manager)
-
-    def worker(m: AccessTokenManager) -> None:
-        barrier.wait()
-        got.add(m.get())
-
-    threads = [threading.Thread(target=worker, args=(m,)) for m in managers
-               for _ in range(per_manager)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return got
-
-
 def test_token_refresh_race_two_workers_refresh_once(wx_env):
     sim = wx_env.sim
     sim.state.set_delay("stable_token", 0.3)  # a slow WeChat widens the race window
@@ -139,7 +122,7 @@ def test_token_refresh_race_two_workers_refresh_once(wx_env):
         api = WeChatApi(sim.url, WX_APP_ID, WX_APP_SECRET)
         managers.append(AccessTokenManager(DbTokenStore(engine, WX_APP_ID), api))
     calls_before = sim.state.calls["stable_token"]
-    tokens = _race(managers)
+    tokens = token_race(managers)
     assert len(tokens) == 1
     assert sim.state.calls["stable_token"] - calls_before == 1
     assert sum(m.refreshes for m in managers) == 1
@@ -157,7 +140,7 @@ def test_token_refresh_race_with_redis(wx_env):
                                    WeChatApi(sim.url, WX_APP_ID, WX_APP_SECRET))
                 for _ in range(2)]
     calls_before = sim.state.calls["stable_token"]
-    assert len(_race(managers)) == 1
+    assert len(token_race(managers)) == 1
     assert sim.state.calls["stable_token"] - calls_before == 1
     # 42001 recovery through the shared store: invalidate, then exactly one refresh.
     old = managers[0].get()

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.testing import WeChatSimulator
-from tests.conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
 from knowledge.db import make_engine
+from tests.conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, _free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,7 +31,7 @@ def _env(tmp_path: Path, api_base: str, **extra: str) -> dict:
 def _fazhi(*args: str, env: dict, log: Path) -> subprocess.Popen:
     """The ``fazhi`` command line, as a process (``python -m api.cli`` is the same entry)."""
     return subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
-                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 
 def _stop(proc: subprocess.Popen) -> None:

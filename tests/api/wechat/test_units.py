@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 
 from api.app import ConfigError, check_settings, server_settings
+from api.settings import Settings
 from api.wechat.channel import Job
 from api.wechat.protocol.crypto import BadSignature, CallbackAuthenticator, CallbackParams, StaleTimestamp
-from api.wechat.testing import sign
 from api.wechat.protocol.xml import MissingField, parse_message, render_message, render_text_reply
+from api.wechat.testing import sign
 from assistant.dialogue.conversation import append_line
 from assistant.reply import WECHAT_MAX_BYTES
-from api.settings import Settings
 
 
 def test_job_passive_when_ready_in_time():

@@ -8,8 +8,9 @@ import pytest
 from api.wechat.access_token import AccessTokenManager, DbTokenStore
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.protocol.client import WeChatApi
-from tests.conftest import WX_APP_ID, WX_APP_SECRET
 from knowledge.db import make_engine
+from tests.conftest import WX_APP_ID, WX_APP_SECRET
+from tests.helpers import token_race  # the same race, on PostgreSQL row locks
 
 
 @pytest.mark.postgres
@@ -25,7 +26,6 @@ def test_channel_on_postgres(pg_url, wx_env_factory):
     env.wait_outbox_settled()
     assert env.count(InboundMessage) == 2 and env.count(OutboxMessage) == 2
 
-    from tests.api.wechat.test_outbox import _race  # the same race, on PostgreSQL row locks
 
     env.sim.state.set_delay("stable_token", 0.3)
     engines = [make_engine(pg_url) for _ in range(2)]
@@ -35,7 +35,7 @@ def test_channel_on_postgres(pg_url, wx_env_factory):
                                    WeChatApi(env.sim.url, WX_APP_ID, WX_APP_SECRET))
                 for e in engines]
     before = env.sim.state.calls["stable_token"]
-    assert len(_race(managers)) == 1
+    assert len(token_race(managers)) == 1
     assert env.sim.state.calls["stable_token"] - before == 1
     for e in engines:
         e.dispose()

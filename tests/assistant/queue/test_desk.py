@@ -11,35 +11,30 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.settings import Settings
+from api.wechat.models import OutboxMessage
+from api.wechat.outbox import OutboxDelivery, delivery_state
+from assistant.dialogue import texts as T
+from assistant.dialogue.models import Conversation, State
+from assistant.queue.audit import AuditEntry
+from assistant.queue.desk import Desk
+from assistant.queue.errors import AlreadyClaimed, BadTransition, EmptyReply, NotAllowed, NotOwner, UnknownStaff
+from assistant.queue.models import Ticket
 from assistant.queue.staff import Accounts, Staff
 from assistant.queue.sweep import OverdueSweeper
-from assistant.queue.audit import AuditEntry
-from api.wechat.outbox import OutboxDelivery, delivery_state
-from assistant.queue.desk import Desk
-from api.wechat.models import OutboxMessage
-from assistant.dialogue import texts as T
-from assistant.dialogue.models import Conversation
-from assistant.queue.models import Ticket
-from assistant.dialogue.models import State
-from assistant.queue.errors import (AlreadyClaimed, BadTransition, EmptyReply, NotAllowed, NotOwner,
-                                    UnknownStaff)
 from assistant.reply import DISCLAIMER, WECHAT_MAX_BYTES
 from knowledge.db import make_engine, migrate
 from knowledge.entry import EntryData
-from api.settings import Settings
 from knowledge.store import KnowledgeStore
 from knowledge.timeutil import utcnow
-from tests.assistant.queue.test_lifecycle import new_ticket
-
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+from tests.helpers import FAST_HASHER, last_reply, new_ticket, the_ticket, wait_until
 
 
 class Team:
-    def __init__(self, engine) -> None:  # noqa: ANN001
+    def __init__(self, engine) -> None:
         accounts = Accounts(engine, hasher=FAST_HASHER)
         self.zhang = accounts.add("zhang", "password-1", "张律师", "lawyer", ["劳动争议"])
         self.li = accounts.add("li", "password-2", "李律师", "lawyer", ["婚姻家庭"], ["海淀区"])
@@ -50,7 +45,7 @@ class Team:
 
 
 @pytest.fixture
-def engine(settings: Settings):  # noqa: ANN201
+def engine(settings: Settings):
     eng = make_engine(settings.storage.sqlalchemy_url)
     migrate(eng)
     yield eng
@@ -58,16 +53,16 @@ def engine(settings: Settings):  # noqa: ANN201
 
 
 @pytest.fixture
-def team(engine) -> Team:  # noqa: ANN001
+def team(engine) -> Team:
     return Team(engine)
 
 
 @pytest.fixture
-def desk(engine, settings) -> Desk:  # noqa: ANN001
+def desk(engine, settings) -> Desk:
     return Desk(engine, settings.queue, OutboxDelivery())
 
 
-def audit_actions(engine, ticket_id: int) -> list[tuple[int | None, str]]:  # noqa: ANN001
+def audit_actions(engine, ticket_id: int) -> list[tuple[int | None, str]]:
     with Session(engine) as s:
         return [(a.actor_id, a.action) for a in s.scalars(
             select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id))]
@@ -313,14 +308,14 @@ class WebhookReceiver:
         answer = status
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 received.append((self.headers.get("Content-Type"), json.loads(body)))
                 self.send_response(answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args) -> None:  # noqa: ANN002
+            def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -334,7 +329,7 @@ class WebhookReceiver:
 
 
 @pytest.fixture
-def receiver():  # noqa: ANN201
+def receiver():
     r = WebhookReceiver()
     yield r
     r.close()
@@ -388,27 +383,9 @@ def test_the_service_runs_the_sweeper_and_its_desk(wx_env_factory, receiver):
 
 
 # -- end to end: resident, WeChat simulator, desk ------------------------------------------
-def wait_until(check, timeout_s: float = 10.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-def last_reply(desk: Desk, ticket_id: int, staff: Staff):  # noqa: ANN201
-    return [m for m in desk.ticket(ticket_id, staff).messages if m.direction == "lawyer"][-1]
-
-
-def lawyer_on(engine) -> Staff:  # noqa: ANN001
+def lawyer_on(engine) -> Staff:
     return Accounts(engine, hasher=FAST_HASHER).add("zhao", "password-9", "赵律师", "lawyer",
                                                     ["劳动争议"])
-
-
-def the_ticket(engine, openid: str) -> Ticket:  # noqa: ANN001
-    with Session(engine) as s:
-        return s.scalars(select(Ticket).where(Ticket.openid == openid)).one()
 
 
 def test_a_lawyer_reply_reaches_the_resident_and_a_held_one_waits_for_them(wx_env_factory):

@@ -3,7 +3,6 @@ routing order, deadlines, overdue tickets, expiry, the resident's expected wait,
 migration of tickets from before the queue."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from api.settings import Settings
 from assistant.outcome import Candidate, Decision, Outcome
 from assistant.queue import intake as tickets
 from assistant.queue import lifecycle as queue
@@ -19,8 +19,8 @@ from assistant.queue.errors import AlreadyClaimed, BadTransition, EmptyReply, No
 from assistant.queue.models import Ticket, TicketStatus
 from assistant.queue.settings import QueuePolicy
 from knowledge.db import make_engine, migrate, session_factory
-from api.settings import Settings
 from knowledge.timeutil import as_utc, utcnow
+from tests.helpers import act, claim_race, new_ticket, status_of
 
 LAWYER_A, LAWYER_B, LAWYER_C = 101, 102, 103
 WAITING, CLAIMED, ANSWERED, CLOSED = (TicketStatus.WAITING, TicketStatus.CLAIMED,
@@ -29,45 +29,12 @@ TRANSFERRED, REOPENED, EXPIRED = (TicketStatus.TRANSFERRED, TicketStatus.REOPENE
                                   TicketStatus.EXPIRED)
 
 
-def outcome(category: str | None = "劳动争议", emergency: bool = False) -> Outcome:
-    cands = [Candidate(id=1, external_id="faq-1", kind="faq", title="拖欠工资怎么办",
-                       category=category, score=0.31)] if category else []
-    return Outcome(Decision.EMERGENCY if emergency else Decision.ESCALATE, 0.2, ["已转交"],
-                   candidates=cands, reason="low_confidence")
-
-
-def new_ticket(engine: Engine, openid: str = "o_res", question: str = "公司拖欠工资怎么办",
-               category: str | None = "劳动争议", emergency: bool = False,
-               region: str | None = None, age: timedelta = timedelta(0),
-               policy: QueuePolicy | None = None) -> int:
-    """A ticket as an escalation creates it, ``age`` old."""
-    with session_factory(engine).begin() as s:
-        t = tickets.create_ticket(s, openid, question, outcome(category, emergency), None,
-                                  policy=policy)
-        t.region = region
-        if age:
-            t.created_at = t.updated_at = utcnow() - age
-            t.deadline_at = as_utc(t.deadline_at) - age
-        s.flush()
-        return t.id
-
-
-def status_of(engine: Engine, ticket_id: int) -> Ticket:
-    with Session(engine) as s:
-        return s.get(Ticket, ticket_id)
-
-
 @pytest.fixture
 def engine(settings: Settings) -> Engine:
     eng = make_engine(settings.storage.sqlalchemy_url)
     migrate(eng)
     yield eng
     eng.dispose()
-
-
-def act(engine: Engine, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
-    with session_factory(engine).begin() as s:
-        return fn(s, *args, **kwargs)
 
 
 # -- lifecycle --------------------------------------------------------------------------
@@ -147,31 +114,6 @@ def test_an_admin_may_move_a_ticket_nobody_owns(engine):
 
 def test_two_lawyers_claiming_at_once_exactly_one_wins(engine):
     claim_race(engine, rounds=15, lawyers=4)
-
-
-def claim_race(engine: Engine, rounds: int, lawyers: int) -> None:
-    """Real threads, released together on a barrier, all claiming the same ticket."""
-    for _ in range(rounds):
-        tid = new_ticket(engine)
-        barrier = threading.Barrier(lawyers)
-        results: dict[int, str] = {}
-
-        def attempt(lawyer: int) -> None:
-            barrier.wait()
-            try:
-                act(engine, queue.claim, tid, lawyer)
-                results[lawyer] = "won"
-            except AlreadyClaimed:
-                results[lawyer] = "lost"
-
-        threads = [threading.Thread(target=attempt, args=(200 + i,)) for i in range(lawyers)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(30)
-        winners = [lawyer for lawyer, r in results.items() if r == "won"]
-        assert len(results) == lawyers and len(winners) == 1, results
-        assert status_of(engine, tid).claimed_by == winners[0]
 
 
 # -- routing and deadlines ---------------------------------------------------------------

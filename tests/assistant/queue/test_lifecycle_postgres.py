@@ -9,25 +9,23 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.settings import Settings
+from api.wechat.models import OutboxMessage
+from api.wechat.outbox import OutboxDelivery
+from assistant.queue.desk import Desk
+from assistant.queue.lifecycle import is_overdue
+from assistant.queue.models import Ticket, TicketStatus
 from assistant.queue.staff import Accounts
 from assistant.queue.sweep import OverdueSweeper
-from assistant.queue.desk import Desk
-from api.wechat.models import OutboxMessage
-from assistant.queue.models import Ticket
-from api.wechat.outbox import OutboxDelivery
-from assistant.queue.lifecycle import is_overdue
-from assistant.queue.models import TicketStatus
 from knowledge.db import make_engine, migrate
-from api.settings import Settings
 from knowledge.timeutil import as_utc, utcnow
-from tests.assistant.queue.test_desk import FAST_HASHER, last_reply, the_ticket, wait_until
-from tests.assistant.queue.test_lifecycle import claim_race, new_ticket
+from tests.helpers import FAST_HASHER, claim_race, last_reply, new_ticket, the_ticket, wait_until
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg(pg_url: str):  # noqa: ANN201
+def pg(pg_url: str):
     engine = make_engine(pg_url)
     migrate(engine)
     yield engine

@@ -7,17 +7,17 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from assistant.queue.staff import Accounts
 from api.cli.parser import main
 from api.cli.report import period
+from api.settings import Settings
+from assistant.durations import duration_text
 from assistant.queue.desk import Desk
 from assistant.queue.models import Ticket
-from knowledge.timeutil import CHINA_TZ
-from assistant.durations import duration_text
 from assistant.queue.report import p90
+from assistant.queue.staff import Accounts
 from knowledge.db import make_engine, migrate
-from api.settings import Settings
-from tests.assistant.queue.test_desk import FAST_HASHER
+from knowledge.timeutil import CHINA_TZ
+from tests.helpers import FAST_HASHER
 
 MIN = timedelta(minutes=1)
 
@@ -27,7 +27,7 @@ def cst(day: int, hour: int = 10, minute: int = 0, month: int = 10) -> datetime:
 
 
 @pytest.fixture
-def october(settings: Settings):  # noqa: ANN201
+def october(settings: Settings):
     """Seven tickets in October 2026 (Beijing time), one just before it."""
     engine = make_engine(settings.storage.sqlalchemy_url)
     migrate(engine)

@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.settings import Settings
 from assistant.queue.staff import (
     AccountDisabled,
     AccountLocked,
@@ -25,7 +26,6 @@ from assistant.queue.staff import (
     accounts_from_settings,
 )
 from knowledge.db import make_engine, migrate
-from api.settings import Settings
 from knowledge.timeutil import utcnow
 
 # Cheaper argon2 parameters keep the suite fast; the algorithm and code path are the same.

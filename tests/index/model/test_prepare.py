@@ -4,11 +4,11 @@ import json
 import numpy as np
 import pytest
 
+from api.settings import Settings
 from index.embedder import SentenceTransformerEmbedder, embedded_model_dir
 from index.model.prepare import MARKER, is_prepared
 from index.normalize import to_halfwidth
 from knowledge.seed import SEED_DIR
-from api.settings import Settings
 
 pytestmark = pytest.mark.slow
 
