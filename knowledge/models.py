@@ -1,16 +1,13 @@
 """ORM model of the knowledge base: one table for the three entry kinds."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from knowledge.timeutil import utcnow
 
 
 class Entry(Base):

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from knowledge.db import session_factory
 from knowledge.entry import EntryData
-from knowledge.models import Entry, KbState, utcnow
+from knowledge.models import Entry, KbState
 from knowledge.taxonomy import Status
+from knowledge.timeutil import utcnow
 
 
 class EntryNotFound(LookupError):
