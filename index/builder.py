@@ -18,6 +18,7 @@ from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.documents import document_for
 from index.embedder import Embedder, model_slug
+from index.expansion import article_key, citing_questions
 from index.retriever import DOCS_FILE, DocMeta, LoadedIndex
 from index.segment import Segmenter
 from index.storage import IndexCorrupt, IndexMissing, Manifest, new_build_dir, publish
@@ -54,10 +55,11 @@ def build_index(store: KnowledgeStore, embedder: Embedder, segmenter: Segmenter,
     lexical: list[list[str]] = []
     passages: list[str] = []
     row_doc: list[int] = []
-    total = store.count()
-    for entry in tqdm(store.iter_published(), total=total, desc="分词", unit="条", file=sys.stderr,
-                      disable=not show_progress):
-        doc = document_for(entry)
+    entries = list(store.iter_published())
+    asked = citing_questions(entries)
+    for entry in tqdm(entries, desc="分词", unit="条", file=sys.stderr, disable=not show_progress):
+        key = article_key(entry)
+        doc = document_for(entry, asked.get(key, []) if key else [])
         position = len(docs)
         docs.append(DocMeta(doc.entry_id, doc.kind, doc.category, doc.external_id, doc.title))
         lexical.append(segmenter.tokens(doc.lexical_text))

@@ -1,6 +1,7 @@
 """What of each entry is matched: a lexical text for BM25 and passages to embed."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.normalize import normalize
@@ -21,7 +22,8 @@ class IndexedDoc:
     passages: tuple[str, ...]
 
 
-def document_for(entry: Entry) -> IndexedDoc:
+def document_for(entry: Entry, asked_as: Sequence[str] = ()) -> IndexedDoc:
+    """``asked_as``: for an article, the questions of the entries citing it (lexical only)."""
     if entry.kind == "faq":
         questions = [entry.question or entry.title, *(entry.alt_questions or [])[:MAX_ALT_QUESTIONS]]
         # Questions count twice: they say what the entry is about, the answer says more.
@@ -32,7 +34,7 @@ def document_for(entry: Entry) -> IndexedDoc:
                                          entry.reasoning]))
         passages = [f"{entry.title}。{entry.facts or ''}"]
     else:
-        lexical = f"{entry.law} {entry.title} {entry.text or ''}"
+        lexical = " ".join([f"{entry.law} {entry.title} {entry.text or ''}", *asked_as])
         passages = [f"{entry.title} {entry.text or ''}"]
     norm = [normalize(p, PASSAGE_CHARS) for p in passages]
     return IndexedDoc(entry.id, entry.kind, entry.category, entry.external_id, entry.title,
