@@ -1,8 +1,11 @@
 """Retrieval and decision benchmarks; prints figures to compare across changes.
 
-    python bench/bench_retrieval.py [--part laws|decline|scale|all] [--limit N]
+    python bench/bench_retrieval.py [--part laws|stard|decline|scale|all] [--limit N]
 
 laws     ../shared laws alone, eval_article_dev: MRR / recall of bm25, dense and hybrid
+stard    all ../shared laws plus the seed FAQs and cases (whose questions expand the articles
+         they cite), articles ranked alone, eval_stard_dev: MRR@10, R@1/3/5 of bm25, dense and
+         hybrid on the calibration part, the held-out part and all (bench/data/real_questions.jsonl)
 decline  seed knowledge base: small talk (eval_chitchat_dev) vs our own legal questions
 scale    laws + cases + the 6.7k FAQ file (~11k entries): build time, query latency
          p50/p95 after warm-up (embedding included), resident memory of the loaded service
@@ -25,12 +28,14 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 WORK = ROOT / "bench" / ".data"
 OWN_LEGAL = ROOT / "bench" / "data" / "seed_eval.jsonl"
+SPLITS = ROOT / "bench" / "data" / "real_questions.jsonl"
 
 from api.settings import Settings  # noqa: E402
 from assistant.evaluation import evaluate, read_cases  # noqa: E402
 from assistant.service import open_assistant, open_store  # noqa: E402
 from index.retriever import Mode  # noqa: E402
 from knowledge.importers import import_file  # noqa: E402
+from knowledge.seed import load_seed  # noqa: E402
 from knowledge.taxonomy import Kind  # noqa: E402
 
 LAWS = ("laws_articles.jsonl", Kind.ARTICLE)
@@ -76,6 +81,38 @@ def part_laws(args) -> None:
         r = evaluate(assistant, cases, mode)
         print(f"  {mode.value:7s} n={r['n_retrieval']} MRR={r['mrr']:.4f} R@1={r['recall_at_1']:.4f} "
               f"R@5={r['recall_at_5']:.4f} p50={r['latency_ms']['p50']}ms p95={r['latency_ms']['p95']}ms")
+
+
+def _stard_cases(limit: int) -> list[tuple[str, set[str], str]]:
+    split = {r["query_id"]: r["split"] for r in map(json.loads, SPLITS.read_text(encoding="utf-8").splitlines())}
+    rows = [json.loads(line) for line in (SHARED / "eval_stard_dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [(r["query"], set(r["relevant"]), split[r["id"]]) for r in rows[:limit]]
+
+
+def _article_figures(ranked: list[tuple[list[str], set[str]]]) -> dict[str, float]:
+    first = [next((i for i, x in enumerate(ids[:10], 1) if x in relevant), None) for ids, relevant in ranked]
+    n = max(len(first), 1)
+    return {"n": len(first), "MRR@10": sum(1 / r for r in first if r) / n,
+            **{f"R@{k}": sum(1 for r in first if r and r <= k) / n for k in (1, 3, 5)}}
+
+
+def part_stard(args) -> None:
+    print("== all laws + seed FAQs/cases, articles ranked alone, eval_stard_dev")
+    settings = _settings("stard", args.fresh)
+    store = open_store(settings.storage)
+    if store.count() == 0:
+        print(f"  imported {LAWS[0]}: {import_file(store, SHARED / LAWS[0], LAWS[1]).imported} rows")
+    load_seed(store)  # idempotent; the citing FAQs' and cases' questions expand the articles
+    assistant = open_assistant(settings, progress=lambda m: print("  " + m), store=store)
+    cases = _stard_cases(args.limit)
+    for mode in Mode:
+        ranked = [([h.doc.external_id or "" for h in assistant.search(q, mode, k=10, kinds=[Kind.ARTICLE.value]).hits],
+                   relevant, split) for q, relevant, split in cases]
+        for part in ("calib", "heldout", "all"):
+            f = _article_figures([(ids, rel) for ids, rel, s in ranked if part in (s, "all")])
+            print(f"  {mode.value:7s} {part:8s} n={f['n']:3d} MRR@10={f['MRR@10']:.3f} R@1={f['R@1']:.3f} "
+                  f"R@3={f['R@3']:.3f} R@5={f['R@5']:.3f}")
+    print("  (an escalated reply shows up to 3 articles: R@3 is how often a relevant one is among them)")
 
 
 def part_decline(args) -> None:
@@ -127,13 +164,13 @@ def part_scale(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", default="all", choices=["laws", "decline", "scale", "all"])
+    ap.add_argument("--part", default="all", choices=["laws", "stard", "decline", "scale", "all"])
     ap.add_argument("--limit", type=int, default=1000)
     ap.add_argument("--fresh", action="store_true")
     args = ap.parse_args()
     if not SHARED.is_dir():
         raise SystemExit(f"{SHARED} not found: the benchmarks need ../shared/data")
-    for name in ("laws", "decline", "scale"):
+    for name in ("laws", "stard", "decline", "scale"):
         if args.part in (name, "all"):
             globals()[f"part_{name}"](args)
 
