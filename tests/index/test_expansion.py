@@ -13,7 +13,8 @@ COOLING_OFF = EntryData(kind=Kind.ARTICLE, external_id="民法典#1077", law="�
                         category="婚姻家庭",
                         text="自婚姻登记机关收到离婚登记申请之日起三十日内，任何一方不愿意离婚的，可以撤回离婚登记申请。")
 LITIGATION = EntryData(kind=Kind.ARTICLE, external_id="民法典#1079", law="民法典", article_no=1079,
-                       category="婚姻家庭", text="夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。")
+                       category="婚姻家庭",
+                       text="夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。")
 
 
 def _faq(question, alts=(), citations=(), status=Status.PUBLISHED):
