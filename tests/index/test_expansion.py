@@ -54,7 +54,7 @@ def test_citing_questions_are_lexical_only_and_leave_the_embedded_passage_unchan
 
 
 def _article_ranking(store, tmp_path, query):
-    emb, seg = HashingEmbedder(), Segmenter()
+    emb, seg = HashingEmbedder(), Segmenter().load()
     build_index(store, emb, seg, tmp_path / "index", tmp_path / "cache", show_progress=False)
     retriever = Retriever(LoadedIndex.load(tmp_path / "index"), emb, seg)
     return [h.doc.external_id for h in retriever.search(query, mode=Mode.BM25, kinds=["article"]).hits]
