@@ -119,7 +119,9 @@ class Retriever:
         return mask
 
     def search(self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, kinds: list[str] | None = None,
-               category: str | None = None) -> SearchResult:
+               category: str | None = None, query_vector: np.ndarray | None = None) -> SearchResult:
+        """``query_vector``: the query's embedding from an earlier search, so that searching
+        the same query again (e.g. other kinds) embeds nothing."""
         text = normalize(query, self.max_query_chars)
         tokens = self.segmenter.tokens(text)
         n = len(self.index.docs)
@@ -130,7 +132,8 @@ class Retriever:
         if mode is Mode.BM25 or not text:
             dense = np.full(n, -1.0, dtype=np.float32)
         else:
-            qvec = self.embedder.encode_queries([text[:DENSE_QUERY_CHARS]])[0]
+            qvec = (query_vector if query_vector is not None
+                    else self.embedder.encode_queries([text[:DENSE_QUERY_CHARS]])[0])
             dense = self.index.dense.search(qvec, DENSE_ROWS, n)
         lex_order = _ranks(lexical, mask & (lexical > 0), POOL)
         dense_order = _ranks(dense, mask & (dense > -1), POOL)
