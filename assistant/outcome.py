@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.references import Reference
 
 
 class Decision(str, Enum):
@@ -41,6 +45,7 @@ class Outcome:
     normalized_query: str = ""
     answered_entry_id: int | None = None  # the entry behind an ``answer``
     suggestions: list[Candidate] = field(default_factory=list)  # numbered choices
+    references: list[Reference] = field(default_factory=list)  # shown while a lawyer answers
     reason: str = ""  # short machine-readable why (e.g. "explicit_request", "low_confidence")
     latency_ms: float = 0.0
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from assistant.outcome import Candidate
 from knowledge.citation import Citation
 from knowledge.models import Entry
 
+if TYPE_CHECKING:
+    from assistant.references import Reference
+
 WECHAT_MAX_BYTES = 2048
 DISCLAIMER = ("（以上为一般性法律信息，不构成正式法律意见。"
               "具体问题可回复“转人工”咨询值班律师，或拨打12348公共法律服务热线。）")
+REFERENCES_HEAD = "在律师回复前，您可以先了解以下相关规定（仅供参考，不是对您问题的答复）："
 SUGGEST_FOOTER = "请回复序号查看答案；都不是，请换个说法描述，或回复“转人工”。"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
@@ -51,6 +56,20 @@ def escalate_text(reason: str) -> str:
         head = "这个问题需要结合具体情况判断，为避免给您不准确的答复，已为您转交值班律师。"
     return (f"{head}律师会尽快通过本公众号回复您，请留意消息；您也可以继续补充情况（时间、地点、"
             "金额、已有证据等），律师会一并看到。紧急情况请拨打12348公共法律服务热线。")
+
+
+def references_text(refs: list[Reference]) -> str:
+    """The articles and case shown while a lawyer answers, labelled as reference only."""
+    if not refs:
+        return ""
+    articles = [r for r in refs if r.kind == "article"]
+    lines = [REFERENCES_HEAD] + [f"{i}. {r.citation}：{r.excerpt}" for i, r in enumerate(articles, 1)]
+    lines += [f"相关典型案例：{r.title}" for r in refs if r.kind == "case"]
+    return "\n".join(lines)
+
+
+def thanks_text() -> str:
+    return "不客气！还有其他法律问题，可以直接描述您的情况；需要律师帮助请回复“转人工”。"
 
 
 def decline_text() -> str:

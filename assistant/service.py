@@ -12,6 +12,7 @@ from assistant import followup, intents, reply
 from assistant.confidence import CalibrationBook, features
 from assistant.outcome import Candidate, Decision, Outcome
 from assistant.policy import Signals, Thresholds, close_candidates, decide
+from assistant.references import find_references
 from assistant.settings import AssistantSettings
 from index.builder import ensure_index
 from index.embedder import Embedder, load_embedder
@@ -124,6 +125,8 @@ class Assistant:
         )
         decision, why = decide(signals, candidates, self.thresholds)
         outcome = self._outcome(decision, why, confidence, candidates, text, query)
+        if decision is Decision.ESCALATE and (why != "explicit_request" or query != clean or own_topic):
+            outcome = self._with_references(outcome, result)  # not for a bare "转人工"
         return replace(outcome, latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def _outcome(self, decision: Decision, why: str, confidence: float, candidates: list[Candidate],
@@ -144,6 +147,14 @@ class Assistant:
         return Outcome(decision=decision, confidence=round(confidence, 4), messages=reply.split_message(body),
                        candidates=candidates, query=text, normalized_query=query,
                        answered_entry_id=answered, suggestions=choices, reason=why)
+
+    def _with_references(self, outcome: Outcome, result: SearchResult) -> Outcome:
+        """An escalation also shows the articles (and case) found confidently, as reference."""
+        refs = find_references(self.retriever, self.store, result)
+        if not refs:
+            return outcome
+        body = "\n\n".join([*outcome.messages, reply.references_text(refs)])
+        return replace(outcome, references=refs, messages=reply.split_message(body))
 
     def answer_entry(self, entry_id: int) -> Outcome:
         """The full answer for one entry, e.g. when the resident picks a suggestion."""
