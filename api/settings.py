@@ -16,11 +16,12 @@ from api.wechat.settings import WeChatSettings
 from assistant.queue.settings import QueueSettings, StaffSettings
 from assistant.settings import AssistantSettings
 from index.settings import IndexSettings
-from knowledge.settings import StorageSettings
+from knowledge.settings import KnowledgeSettings, StorageSettings
 
 
 class Settings(BaseModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
@@ -48,7 +49,7 @@ class Settings(BaseModel):
 
 
 _DOMAINS: dict[str, type[BaseSettings]] = {
-    "storage": StorageSettings, "index": IndexSettings, "assistant": AssistantSettings,
+    "storage": StorageSettings, "knowledge": KnowledgeSettings, "index": IndexSettings, "assistant": AssistantSettings,
     "queue": QueueSettings, "staff": StaffSettings, "wechat": WeChatSettings,
     "console": ConsoleSettings,
 }

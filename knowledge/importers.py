@@ -1,9 +1,12 @@
-"""Import JSONL and CSV files into the store, with a field mapping.
+"""Import JSONL, CSV and XLSX files into the store, with a field mapping.
 
 A mapping sends each entry field to a source field; dotted paths reach into nested
 objects (``sections.基本案情``) and ``a|b`` takes the first non-empty. Without a mapping
-the defaults below read both our seed format and the public data sets in ``shared/``.
-Bad rows are reported by line number; good rows still import; re-importing updates.
+the defaults below read our seed format, our export (``knowledge.exporters``) and the
+public data sets in ``shared/``.  Bad rows are reported by line number; good rows still
+import; re-importing updates.  Rows citing a repealed statute or an article the knowledge
+base lacks import with a warning (``knowledge.currency``).  A dry run reports the same,
+and what would be created, updated or unchanged, writing nothing.
 """
 from __future__ import annotations
 
@@ -18,12 +21,14 @@ from pydantic import ValidationError
 
 from knowledge import categorize
 from knowledge.citation import Citation, parse_citations
+from knowledge.currency import citation_problems
 from knowledge.entry import EntryData
 from knowledge.store import KnowledgeStore, UpsertResult
-from knowledge.taxonomy import Kind, Status, TaxonomyError
+from knowledge.taxonomy import Kind, Status, TaxonomyError, check_kind
+from knowledge.versions import Action
 
 DEFAULT_MAPPINGS: dict[Kind, dict[str, str]] = {
-    Kind.FAQ: {"external_id": "external_id|id", "question": "question", "answer": "answer",
+    Kind.FAQ: {"external_id": "external_id|id", "title": "title", "question": "question", "answer": "answer",
                "alt_questions": "alt_questions", "category": "category|category_guess",
                "citations": "citations|laws"},
     Kind.CASE: {"external_id": "external_id|id", "title": "title",
@@ -55,6 +60,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # imported, but to fix
+    dry_run: bool = False
 
     @property
     def imported(self) -> int:
@@ -89,7 +96,18 @@ def _lookup(row: dict[str, Any], spec: str) -> Any:
     return None
 
 
+def _json_list(value: Any) -> Any:
+    """A list written into one spreadsheet cell as JSON (as the XLSX export writes it)."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def _as_citations(value: Any) -> list[Citation]:
+    value = _json_list(value)
     if not value:
         return []
     if isinstance(value, str):
@@ -104,6 +122,7 @@ def _as_citations(value: Any) -> list[Citation]:
 
 
 def _as_list(value: Any) -> list[str]:
+    value = _json_list(value)
     if value is None:
         return []
     if isinstance(value, str):
@@ -111,17 +130,39 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def row_to_entry(row: dict[str, Any], kind: Kind, mapping: dict[str, str], status: Status,
+def _present(row: dict[str, Any], spec: str) -> bool:
+    return any(path.split(".")[0] in row for path in spec.split("|"))
+
+
+def row_to_entry(row: dict[str, Any], kind: Kind | None, mapping: dict[str, str], status: Status | None,
                  source: str) -> EntryData:
+    """One row as an entry: of ``kind`` (None: the row's ``kind``), with ``status`` (None: the
+    row's ``status``, else published)."""
+    row_kind = row.get("kind") or None
+    if kind is None:
+        if row_kind is None:
+            raise ValueError("缺少 kind（faq、case 或 article），或在命令行用 --kind 指定")
+        kind = check_kind(str(row_kind))
+    elif row_kind is not None and str(row_kind) != kind.value:
+        raise ValueError(f"本行 kind 为 {row_kind}，与导入的 {kind.value} 不一致")
+    if status is None:
+        try:
+            status = Status(row.get("status") or Status.PUBLISHED)
+        except ValueError:
+            raise ValueError(f"未知状态：{row.get('status')}（可选：{'、'.join(Status)}）") from None
     spec = DEFAULT_MAPPINGS[kind] | COMMON_FIELDS | mapping
     values = {name: _lookup(row, path) for name, path in spec.items()}
     values = {k: v for k, v in values.items() if v is not None}
+    if "source" not in values and _present(row, spec["source"]):
+        values["source"] = None  # an empty source column stays empty (an export re-imports as it was)
     values["citations"] = _as_citations(values.get("citations"))
     for name in ("alt_questions", "tags"):
         values[name] = _as_list(values.get(name))
     if isinstance(values.get("source"), dict):
         values["source"] = json.dumps(values["source"], ensure_ascii=False)[:500]
     values.setdefault("source", source)
+    if values["source"] is None:
+        del values["source"]
     if kind is Kind.ARTICLE and values.get("law"):
         values["law"] = str(values["law"]).removeprefix("中华人民共和国")
         if "article_no" in values:
@@ -134,8 +175,13 @@ def row_to_entry(row: dict[str, Any], kind: Kind, mapping: dict[str, str], statu
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Yield (line number, row, error) for each data row of a JSONL or CSV file."""
+    """Yield (line number, row, error) for each data row of a JSONL, CSV or XLSX file."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".jsonl", ".json", ".ndjson"):
+        raise ImportFormatError(f"{path.name}: expected a .jsonl, .csv or .xlsx file")
+    if suffix == ".xlsx":
+        yield from _xlsx_rows(path)
+        return
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -146,8 +192,6 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | No
             for row in reader:
                 yield reader.line_num, {k: v for k, v in row.items() if k}, None
             return
-        if suffix not in (".jsonl", ".json", ".ndjson"):
-            raise ImportFormatError(f"{path.name}: expected a .jsonl or .csv file")
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -162,20 +206,58 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | No
             yield number, row, None
 
 
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number typed into a cell: 703, not 703.0
+    return str(value)
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """The first sheet; its first row names the fields; line numbers are the sheet's rows."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, ValueError, KeyError, BadZipFile, InvalidFileException) as exc:
+        raise ImportFormatError(f"cannot read {path.name} as XLSX: {exc}") from exc
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = [(_cell(h) or "").strip() for h in next(rows, ())]
+        for number, values in enumerate(rows, start=2):
+            row = {name: _cell(v) for name, v in zip(header, values) if name}
+            if any(v not in (None, "") for v in row.values()):
+                yield number, row, None
+    finally:
+        book.close()
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
     return str(exc)
 
 
-def import_file(store: KnowledgeStore, path: Path, kind: Kind, mapping: dict[str, str] | None = None,
-                status: Status = Status.PUBLISHED, progress=None) -> ImportReport:
-    report = ImportReport()
+def import_file(store: KnowledgeStore, path: Path, kind: Kind | None, mapping: dict[str, str] | None = None,
+                status: Status | None = Status.PUBLISHED, progress=None, dry_run: bool = False,
+                author: str = "system") -> ImportReport:
+    """Import ``path`` (``kind`` None: each row names its kind; ``status`` None: each row's
+    status, else published).  ``dry_run`` reports the same and writes nothing."""
+    report = ImportReport(dry_run=dry_run)
     batch: list[EntryData] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    articles = store.article_keys()
 
     def flush() -> None:
-        for result, _id in store.upsert_many(batch):
+        if dry_run:
+            results = store.preview(batch)
+        else:
+            results = [r for r, _id in store.upsert_many(batch, author, f"导入 {path.name}", Action.IMPORT)]
+        for result in results:
             setattr(report, result.value, getattr(report, result.value) + 1)
         if progress:
             progress(len(batch))
@@ -185,9 +267,13 @@ def import_file(store: KnowledgeStore, path: Path, kind: Kind, mapping: dict[str
         if error is None and row is not None:
             try:
                 entry = row_to_entry(row, kind, mapping or {}, status, source=path.name)
-                if entry.external_id and entry.external_id in seen:
+                key = (entry.kind.value, entry.external_id or "")
+                if entry.external_id and key in seen:
                     raise ValueError(f"external_id {entry.external_id} 在文件中重复")
-                seen.add(entry.external_id or "")
+                seen.add(key)
+                if entry.kind is Kind.ARTICLE and entry.law and entry.article_no:
+                    articles.add((entry.law, entry.article_no))  # later rows may cite it
+                report.warnings.extend(RowError(number, w) for w in citation_problems(entry, articles))
                 batch.append(entry)
             except (ValidationError, ValueError, TaxonomyError, TypeError) as exc:
                 error = _reason(exc)

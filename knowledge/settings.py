@@ -35,3 +35,13 @@ class StorageSettings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+
+class KnowledgeSettings(BaseSettings):
+    """How the knowledge base is curated."""
+
+    model_config = ENV
+
+    #: Let the author of an entry publish it (a one-person office); by default a second
+    #: person reviews (``FAZHI_KB_ALLOW_SELF_REVIEW``).
+    kb_allow_self_review: bool = False

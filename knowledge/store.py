@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
@@ -13,10 +14,15 @@ from knowledge.entry import EntryData
 from knowledge.models import Entry, KbState
 from knowledge.taxonomy import Status
 from knowledge.timeutil import utcnow
+from knowledge.versions import Action, record
 
 
 class EntryNotFound(LookupError):
-    """No entry with that id."""
+    """No entry with that id (or external id)."""
+
+
+class AmbiguousEntry(LookupError):
+    """An external id that several kinds of entry share."""
 
 
 class UpsertResult(str, Enum):
@@ -37,7 +43,7 @@ _FIELDS = ("kind", "external_id", "category", "title", "question", "answer", "al
            "tags", "region", "status", "source")
 
 
-def _apply(entry: Entry, data: EntryData) -> None:
+def apply(entry: Entry, data: EntryData) -> None:
     dumped = data.model_dump(mode="json")
     for name in _FIELDS:
         setattr(entry, name, dumped[name])
@@ -57,43 +63,75 @@ class KnowledgeStore:
     def session(self) -> Session:
         return self._sessions()
 
-    # -- writes -------------------------------------------------------------
-    def upsert_many(self, items: Iterable[EntryData]) -> list[tuple[UpsertResult, int]]:
-        """Insert or update by (kind, external_id) in one transaction."""
+    # -- writes: each change writes a version (knowledge.versions) and bumps the revision --
+    def upsert_many(self, items: Iterable[EntryData], author: str = "system", reason: str = "",
+                    action: Action | None = None) -> list[tuple[UpsertResult, int]]:
+        """Insert or update by (kind, external_id) in one transaction.  ``action`` names the
+        versions written (default: create or edit)."""
         results: list[tuple[UpsertResult, int]] = []
         with self._sessions.begin() as s:
             for data in items:
-                results.append(self._upsert(s, data))
+                results.append(self._upsert(s, data, author, reason, action))
             if any(r is not UpsertResult.UNCHANGED for r, _ in results):
                 _bump_revision(s)
         return results
 
-    def upsert(self, data: EntryData) -> tuple[UpsertResult, int]:
-        return self.upsert_many([data])[0]
+    def upsert(self, data: EntryData, author: str = "system", reason: str = "",
+               action: Action | None = None) -> tuple[UpsertResult, int]:
+        return self.upsert_many([data], author, reason, action)[0]
 
-    def _upsert(self, s: Session, data: EntryData) -> tuple[UpsertResult, int]:
-        entry = None
-        if data.external_id:
-            entry = s.scalar(select(Entry).where(Entry.kind == data.kind.value,
-                                                 Entry.external_id == data.external_id))
+    def preview(self, items: Iterable[EntryData]) -> list[UpsertResult]:
+        """What ``upsert_many`` would do, writing nothing (an import's dry run)."""
+        with self.session() as s:
+            out = []
+            for data in items:
+                entry = _by_external_id(s, data)
+                out.append(UpsertResult.CREATED if entry is None else _compare(entry, data))
+            return out
+
+    def _upsert(self, s: Session, data: EntryData, author: str, reason: str,
+                action: Action | None) -> tuple[UpsertResult, int]:
+        entry = _by_external_id(s, data, lock=True)
         if entry is None:
             entry = Entry(created_at=utcnow())
-            _apply(entry, data)
+            apply(entry, data)
             s.add(entry)
-            s.flush()
+            record(s, entry, data, action or Action.CREATE, author, reason)
             return UpsertResult.CREATED, entry.id
-        if entry.content_hash == data.content_hash() and entry.status == data.status.value:
-            return UpsertResult.UNCHANGED, entry.id
-        _apply(entry, data)
-        return UpsertResult.UPDATED, entry.id
+        result = _compare(entry, data)
+        if result is UpsertResult.UPDATED:
+            apply(entry, data)
+            record(s, entry, data, action or Action.EDIT, author, reason)
+        return result, entry.id
 
-    def set_status(self, entry_id: int, status: Status) -> None:
-        with self._sessions.begin() as s:
-            entry = s.get(Entry, entry_id)
-            if entry is None:
-                raise EntryNotFound(entry_id)
+    def save(self, entry_id: int, data: EntryData, author: str, reason: str = "",
+             action: Action = Action.EDIT) -> UpsertResult:
+        """Replace an entry's content and status (an edit); unchanged content writes nothing."""
+        with self.changing(entry_id) as (s, entry):
+            if data.kind.value != entry.kind:
+                raise ValueError(f"条目 {entry_id} 是 {entry.kind}，不能改为 {data.kind.value}")
+            result = _compare(entry, data)
+            if result is UpsertResult.UPDATED:
+                apply(entry, data)
+                record(s, entry, data, action, author, reason)
+            return result
+
+    def set_status(self, entry_id: int, status: Status, author: str = "system", reason: str = "") -> None:
+        """Move an entry to ``status`` without the review rules (``knowledge.workflow`` has them)."""
+        with self.changing(entry_id) as (s, entry):
             entry.status = status.value
             entry.updated_at = utcnow()
+            record(s, entry, to_data(entry), Action.STATUS, author, reason)
+
+    @contextmanager
+    def changing(self, entry_id: int) -> Iterator[tuple[Session, Entry]]:
+        """One transaction on one entry, its row locked (PostgreSQL); the revision is bumped
+        when the block succeeds, everything rolled back when it raises."""
+        with self._sessions.begin() as s:
+            entry = s.scalar(select(Entry).where(Entry.id == entry_id).with_for_update())
+            if entry is None:
+                raise EntryNotFound(f"没有编号为 {entry_id} 的条目")
+            yield s, entry
             _bump_revision(s)
 
     # -- reads --------------------------------------------------------------
@@ -111,6 +149,27 @@ class KnowledgeStore:
         with self.session() as s:
             return {e.id: e for e in s.scalars(select(Entry).where(Entry.id.in_(ids)))}
 
+    def resolve(self, name: str | int) -> Entry:
+        """An entry named by its id or, failing that, its external id (unique across kinds)."""
+        name = str(name).strip()
+        with self.session() as s:
+            entry = s.get(Entry, int(name)) if name.isdigit() else None
+            if entry is not None:
+                return entry
+            found = list(s.scalars(select(Entry).where(Entry.external_id == name).limit(2)))
+        if not found:
+            raise EntryNotFound(f"没有编号或外部编号为 {name} 的条目")
+        if len(found) > 1:
+            raise AmbiguousEntry(f"外部编号 {name} 对应多个条目，请用编号")
+        return found[0]
+
+    def article_keys(self) -> set[tuple[str, int]]:
+        """(law, article number) of every article entry that is not archived."""
+        stmt = select(Entry.law, Entry.article_no).where(Entry.kind == "article",
+                                                         Entry.status != Status.ARCHIVED.value)
+        with self.session() as s:
+            return {(law, no) for law, no in s.execute(stmt) if law and no}
+
     def find(self, kind: str, external_id: str) -> Entry | None:
         with self.session() as s:
             return s.scalar(select(Entry).where(Entry.kind == kind, Entry.external_id == external_id))
@@ -125,12 +184,22 @@ class KnowledgeStore:
             return s.scalar(_filtered(select(func.count(Entry.id)), flt)) or 0
 
     def iter_published(self, batch: int = 1000) -> Iterator[Entry]:
+        return self.iter_entries(Status.PUBLISHED, batch=batch)
+
+    def iter_entries(self, status: Status | None = None, exclude: Status | None = None,
+                     kind: str | None = None, batch: int = 1000) -> Iterator[Entry]:
+        """Entries in id order, read in batches."""
+        stmt = select(Entry)
+        if status is not None:
+            stmt = stmt.where(Entry.status == status.value)
+        if exclude is not None:
+            stmt = stmt.where(Entry.status != exclude.value)
+        if kind is not None:
+            stmt = stmt.where(Entry.kind == kind)
         last = 0
         with self.session() as s:
             while True:
-                rows = list(s.scalars(select(Entry).where(Entry.status == Status.PUBLISHED.value,
-                                                          Entry.id > last)
-                                      .order_by(Entry.id).limit(batch)))
+                rows = list(s.scalars(stmt.where(Entry.id > last).order_by(Entry.id).limit(batch)))
                 if not rows:
                     return
                 yield from rows
@@ -149,6 +218,18 @@ def _filtered(stmt, flt: EntryFilter):  # a Select of any shape
     if flt.status:
         stmt = stmt.where(Entry.status == flt.status)
     return stmt
+
+
+def _by_external_id(s: Session, data: EntryData, lock: bool = False) -> Entry | None:
+    if not data.external_id:
+        return None
+    stmt = select(Entry).where(Entry.kind == data.kind.value, Entry.external_id == data.external_id)
+    return s.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def _compare(entry: Entry, data: EntryData) -> UpsertResult:
+    same = entry.content_hash == data.content_hash() and entry.status == data.status.value
+    return UpsertResult.UNCHANGED if same else UpsertResult.UPDATED
 
 
 def _bump_revision(s: Session) -> None:

@@ -1,7 +1,7 @@
 """Fixed vocabularies of the knowledge base."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class Kind(str, Enum):
@@ -10,10 +10,21 @@ class Kind(str, Enum):
     ARTICLE = "article"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
+    """An entry's place in the review workflow (the moves are in ``knowledge.workflow``)."""
+
     DRAFT = "draft"
+    IN_REVIEW = "in_review"
     PUBLISHED = "published"
     ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {Status.DRAFT: "草稿", Status.IN_REVIEW: "待审核", Status.PUBLISHED: "已发布",
+                 Status.ARCHIVED: "已归档"}
 
 
 CATEGORIES: tuple[str, ...] = (

@@ -285,7 +285,8 @@ class Desk:
         except ValidationError as exc:
             raise QueueError("知识条目内容不符合要求：" + "; ".join(
                 str(e.get("msg", "")) for e in exc.errors())) from exc
-        _, entry_id = KnowledgeStore(self.engine).upsert(data)
+        _, entry_id = KnowledgeStore(self.engine).upsert(  # its author: the review rule's
+            data, author=staff.username, reason=f"律师答复转为知识条目（咨询单 {ticket_no}）")
         with self._sessions.begin() as s:
             t = lifecycle.get(s, ticket_id)
             t.kb_entry_id = entry_id

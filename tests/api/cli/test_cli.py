@@ -67,3 +67,75 @@ def test_chat_with_the_real_model_picks_a_suggestion_by_number(model_root, e5_as
                 stdin="你好\n转人工\n离婚\n1\nq\n")
     assert "只能解答法律方面的问题" in out.stdout
     assert "已为您转接人工律师" in out.stdout
+
+
+def _ask(data_dir, question):
+    return json.loads(fazhi(data_dir, "ask", question, "--json").stdout)
+
+
+def test_kb_publish_and_restore_take_effect_for_ask_at_once(tmp_path):
+    question = "宠物狗咬伤邻居小孩谁来赔偿"
+    src = tmp_path / "faq.jsonl"
+    row = {"id": "dog", "question": question, "category": "人身损害", "answer": "旧答案：饲养人承担侵权责任。"}
+    src.write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+    fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq")
+    assert "旧答案" in _ask(tmp_path, question)["reply"]  # builds the index
+    src.write_text(json.dumps(row | {"answer": "新答案：动物饲养人或者管理人应当承担侵权责任。"},
+                              ensure_ascii=False), encoding="utf-8")
+    fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq", "--status", "draft", "--as", "alice")
+    assert _ask(tmp_path, question)["decision"] != "answer"  # a draft is not answered from
+    out = fazhi(tmp_path, "kb", "publish", "dog", "--as", "bob")
+    assert "第 3 版" in out.stdout
+    result = _ask(tmp_path, question)
+    assert result["decision"] == "answer" and "新答案" in result["reply"]
+    fazhi(tmp_path, "kb", "restore", "dog", "1", "--publish")
+    assert "旧答案" in _ask(tmp_path, question)["reply"]
+    history = fazhi(tmp_path, "kb", "history", "dog").stdout.splitlines()
+    assert [line.split("\t")[3:5] for line in history] == [
+        ["import", "cli"], ["import", "alice"], ["status", "bob"], ["restore", "cli"]]
+    assert history[-1].startswith("*4")
+    assert "-旧答案" in fazhi(tmp_path, "kb", "diff", "dog", "1", "2").stdout
+
+
+def test_kb_import_dry_run_writes_nothing(tmp_path):
+    src = tmp_path / "faq.jsonl"
+    src.write_text(json.dumps({"id": "d1", "question": "押金不退", "answer": "协商。"}, ensure_ascii=False)
+                   + "\n{bad\n", encoding="utf-8")
+    out = fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq", "--dry-run")
+    assert "试运行" in out.stdout and "将新增 1" in out.stdout and "第 2 行" in out.stderr
+    assert "共 0 条" in fazhi(tmp_path, "kb", "list").stderr
+
+
+def test_kb_check_lists_flagged_entries_and_fails(tmp_path):
+    src = tmp_path / "faq.jsonl"
+    src.write_text(json.dumps({"id": "old-law", "question": "违约金怎么算", "answer": "答。",
+                               "citations": ["《合同法》第一百一十四条"]}, ensure_ascii=False), encoding="utf-8")
+    imported = fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq")
+    assert "警告 1" in imported.stdout and "废止" in imported.stderr
+    out = fazhi(tmp_path, "kb", "check", check=False)
+    assert out.returncode == 1
+    [line] = out.stdout.splitlines()
+    entry_id, external_id, reason = line.split("\t")
+    assert entry_id.isdigit() and external_id == "old-law" and "《合同法》已于 2021-01-01 废止" in reason
+
+
+def test_kb_export_re_imports_without_changes(tmp_path):
+    src = tmp_path / "faq.jsonl"
+    src.write_text(json.dumps({"id": "e1", "question": "押金不退", "answer": "协商。"}, ensure_ascii=False),
+                   encoding="utf-8")
+    fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq", "--status", "draft")
+    fazhi(tmp_path, "kb", "publish", "e1")
+    for name in ("kb.jsonl", "kb.xlsx"):
+        assert "已导出 1 条" in fazhi(tmp_path, "kb", "export", str(tmp_path / name)).stdout
+        out = fazhi(tmp_path, "kb", "import", str(tmp_path / name))
+        assert "新增 0，更新 0，未变 1" in out.stdout
+
+
+def test_a_publish_the_workflow_refuses_gets_a_clear_error(tmp_path):
+    src = tmp_path / "faq.jsonl"
+    src.write_text(json.dumps({"id": "p1", "question": "押金不退", "answer": "协商。"}, ensure_ascii=False),
+                   encoding="utf-8")
+    fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq")
+    out = fazhi(tmp_path, "kb", "publish", "p1", check=False)  # already published
+    assert out.returncode == 2 and "不能改为" in out.stderr
+    assert fazhi(tmp_path, "kb", "restore", "p1", "7", check=False).returncode == 2

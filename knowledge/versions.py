@@ -1,0 +1,110 @@
+"""Entry versions: every change to an entry writes a full snapshot (who, when, why).
+
+This table is the knowledge base's audit log: the ``author`` and ``reason`` of each row say
+who changed what and why (the lawyer queue keeps its own, ``assistant.queue.audit``).  A
+snapshot holds the content fields of ``EntryData``; the status is a column of its own, so a
+status change is a version whose content equals the one before.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.entry import EntryData
+from knowledge.models import Entry, EntryVersion
+from knowledge.timeutil import utcnow
+
+
+class Action(StrEnum):
+    BASELINE = "baseline"  # the content an entry had when versions began (migration 0006)
+    CREATE = "create"
+    EDIT = "edit"
+    IMPORT = "import"  # created or updated by an import
+    STATUS = "status"
+    RESTORE = "restore"
+
+
+#: The actions that change content: their author is the entry's author, for the review rule.
+CONTENT_ACTIONS = frozenset({Action.BASELINE, Action.CREATE, Action.EDIT, Action.IMPORT, Action.RESTORE})
+
+
+class VersionNotFound(LookupError):
+    """No such version of that entry."""
+
+
+def snapshot(data: EntryData) -> dict[str, Any]:
+    return data.model_dump(mode="json", exclude={"status"})
+
+
+def record(s: Session, entry: Entry, data: EntryData, action: Action, author: str,
+           reason: str = "") -> int:
+    """Write the next version of ``entry`` (already holding ``data``) in the caller's transaction."""
+    entry.current_version = (entry.current_version or 0) + 1
+    s.flush()  # the entry has an id, and its row is written (locked on PostgreSQL) before ours
+    s.add(EntryVersion(entry_id=entry.id, version=entry.current_version, content=snapshot(data),
+                       status=data.status.value, action=action.value, author=author[:100],
+                       reason=reason[:500], created_at=utcnow()))
+    return entry.current_version
+
+
+def history(s: Session, entry_id: int) -> list[EntryVersion]:
+    """Every version of an entry, oldest first."""
+    return list(s.scalars(select(EntryVersion).where(EntryVersion.entry_id == entry_id)
+                          .order_by(EntryVersion.version)))
+
+
+def get_version(s: Session, entry_id: int, version: int) -> EntryVersion:
+    row = s.scalar(select(EntryVersion).where(EntryVersion.entry_id == entry_id,
+                                              EntryVersion.version == version))
+    if row is None:
+        raise VersionNotFound(f"条目 {entry_id} 没有第 {version} 版")
+    return row
+
+
+def content_author(s: Session, entry_id: int, up_to: int | None = None) -> str | None:
+    """Who wrote the entry's content (as of version ``up_to``): the author of the last
+    content change."""
+    stmt = select(EntryVersion.author).where(
+        EntryVersion.entry_id == entry_id, EntryVersion.action.in_([a.value for a in CONTENT_ACTIONS]))
+    if up_to is not None:
+        stmt = stmt.where(EntryVersion.version <= up_to)
+    return s.scalar(stmt.order_by(EntryVersion.version.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    before: str
+    after: str
+    lines: list[str]  # a unified diff of the field's text, line by line
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    return json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def diff(old: EntryVersion, new: EntryVersion) -> list[FieldDiff]:
+    """The fields (and the status) that differ between two versions, each with a unified diff."""
+    before = dict(old.content) | {"status": old.status}
+    after = dict(new.content) | {"status": new.status}
+    out: list[FieldDiff] = []
+    for name in [*before, *(k for k in after if k not in before)]:
+        a, b = _text(before.get(name)), _text(after.get(name))
+        if a == b:
+            continue
+        lines = list(difflib.unified_diff(a.splitlines(), b.splitlines(), f"v{old.version}",
+                                          f"v{new.version}", lineterm="", n=1))
+        out.append(FieldDiff(name, a, b, lines))
+    return out
