@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant import intents
 from assistant.confidence import FEATURES, LogisticCalibration, features, fit_logistic
-from assistant.outcome import Decision
+from assistant.outcome import Decision, Outcome
 from assistant.service import Assistant
 from index.retriever import Mode
 
@@ -61,12 +61,17 @@ def _precision_recall(confusion: dict[str, dict[str, int]], label: str) -> dict[
 
 
 def evaluate(assistant: Assistant, cases: list[EvalCase], mode: Mode = Mode.HYBRID,
-             progress: Callable[[int], None] | None = None) -> dict:
+             progress: Callable[[int], None] | None = None, kinds: list[str] | None = None,
+             record: Callable[[EvalCase, Outcome], None] | None = None) -> dict:
+    """Retrieval and decision figures; ``kinds`` ranks only those kinds of entry (the article
+    sets are measured on articles alone), ``record`` sees every case's outcome."""
     ranks: list[int | None] = []
     latencies: list[float] = []
     confusion: dict[str, dict[str, int]] = {}
     for case in cases:
-        outcome = assistant.respond(case.query, mode=mode)
+        outcome = assistant.respond(case.query, mode=mode, kinds=kinds)
+        if record:
+            record(case, outcome)
         latencies.append(outcome.latency_ms)
         if case.relevant:
             ids = [c.external_id for c in outcome.candidates]
@@ -79,7 +84,7 @@ def evaluate(assistant: Assistant, cases: list[EvalCase], mode: Mode = Mode.HYBR
     n_ret = len(ranks)
     lat = np.array(latencies) if latencies else np.zeros(1)
     return {
-        "n": len(cases), "mode": mode.value, "n_retrieval": n_ret,
+        "n": len(cases), "mode": mode.value, "kinds": kinds, "n_retrieval": n_ret,
         "recall_at_1": round(sum(1 for r in ranks if r == 1) / n_ret, 4) if n_ret else None,
         "recall_at_5": round(sum(1 for r in ranks if r and r <= 5) / n_ret, 4) if n_ret else None,
         "mrr": round(sum(1 / r for r in ranks if r) / n_ret, 4) if n_ret else None,
@@ -92,7 +97,8 @@ def evaluate(assistant: Assistant, cases: list[EvalCase], mode: Mode = Mode.HYBR
 
 
 def format_report(report: dict) -> str:
-    lines = [f"模式 {report['mode']}：共 {report['n']} 条（检索评测 {report['n_retrieval']} 条）"]
+    kinds = f"（仅 {'/'.join(report['kinds'])}）" if report.get("kinds") else ""
+    lines = [f"模式 {report['mode']}{kinds}：共 {report['n']} 条（检索评测 {report['n_retrieval']} 条）"]
     if report["n_retrieval"]:
         lines.append(f"recall@1 {report['recall_at_1']:.4f}  recall@5 {report['recall_at_5']:.4f}  "
                      f"MRR {report['mrr']:.4f}")

@@ -61,6 +61,73 @@ def test_eval_prints_metrics_as_json(tmp_path):
     assert set(report["latency_ms"]) == {"p50", "p95"}
 
 
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_eval_ranks_one_kind_only_and_writes_each_case(tmp_path):
+    cases = write_jsonl(tmp_path / "eval.jsonl", [{"id": "1", "query": "拖欠工资", "relevant": ["x"]},
+                                                  {"id": "2", "query": "离婚后孩子抚养权归谁"}])
+    details = tmp_path / "details.jsonl"
+    report = json.loads(fazhi(tmp_path / "data", "eval", str(cases), "--kind", "case", "--json",
+                              "--details", str(details)).stdout)
+    assert report["n"] == 2 and report["kinds"] == ["case"]
+    lines = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == ["1", "2"] and lines[0]["relevant"] == ["x"]
+    assert all(c["kind"] == "case" for line in lines for c in line["candidates"])
+    assert lines[1]["candidates"] and {"decision", "confidence", "reason", "reply"} <= lines[1].keys()
+
+
+def pair_files(tmp_path):
+    """A shared-like dir with two questions and pair labels on seed entries."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    write_jsonl(shared / "faq_test.jsonl", [{"id": "t1", "question": "公司拖欠工资不发怎么办"},
+                                            {"id": "t2", "question": "我要转人工"},
+                                            {"id": "t3", "question": "离婚后孩子归谁"}])
+    labels = write_jsonl(tmp_path / "labels.jsonl", [
+        {"query_id": "t1", "entry": "seed-faq-laodong-001", "label": "right", "split": "heldout",
+         "source": "faq_test"},
+        {"query_id": "t2", "entry": "seed-faq-laodong-001", "label": "wrong", "split": "heldout",
+         "source": "faq_test"},
+        {"query_id": "t3", "entry": "seed-faq-laodong-001", "label": "wrong", "split": "calib",
+         "source": "faq_test"},
+    ])
+    return shared, labels
+
+
+def test_eval_measures_pair_labels_with_texts_from_the_shared_dir(tmp_path):
+    shared, labels = pair_files(tmp_path)
+    details = tmp_path / "details.jsonl"
+    out = fazhi(tmp_path / "data", "eval", str(labels), "--shared", str(shared), "--split", "heldout",
+                "--details", str(details), "--json")
+    pairs = json.loads(out.stdout)["pairs"]
+    assert pairs["n"] == 2 and pairs["split"] == "heldout"
+    assert sum(pairs["decisions"].values()) == 2 and pairs["decisions"]["escalate"] >= 1  # 转人工
+    assert {"precision", "right_or_partial_rate", "answered_unlabelled", "auc", "auc_answered",
+            "suggest_hit_rate", "escalation_share", "legal_declined_share"} <= pairs.keys()
+    assert len(pairs["bands"]) == 10
+    lines = {row["id"]: row for row in map(json.loads, details.read_text(encoding="utf-8").splitlines())}
+    assert set(lines) == {"t1", "t2"} and lines["t1"]["query"] == "公司拖欠工资不发怎么办"
+    assert "label" in lines["t1"] and "answered_entry" in lines["t1"]
+
+
+def test_eval_prints_the_pair_report_in_words(tmp_path):
+    shared, labels = pair_files(tmp_path)
+    out = fazhi(tmp_path / "data", "eval", str(labels), "--shared", str(shared)).stdout
+    assert "共 3 题" in out and "AUC" in out and "推荐命中率" in out and "0.9-1.0" in out
+
+
+def test_a_pair_label_whose_question_cannot_be_found_is_a_clear_error(tmp_path):
+    shared, labels = pair_files(tmp_path)
+    with labels.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"query_id": "t404", "entry": "e", "label": "wrong", "source": "faq_test",
+                            "split": "calib"}) + "\n")
+    out = fazhi(tmp_path / "data", "eval", str(labels), "--shared", str(shared), check=False)
+    assert out.returncode == 2 and "错误" in out.stderr and "t404" in out.stderr
+
+
 @pytest.mark.slow
 def test_chat_with_the_real_model_picks_a_suggestion_by_number(model_root, e5_assistant):
     out = fazhi(model_root, "chat", model="embedded:multilingual-e5-small",
