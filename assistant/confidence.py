@@ -1,8 +1,8 @@
-"""Calibrated confidence: the probability that the top candidate answers the question.
+"""Calibrated confidence: the probability that a candidate answers the question.
 
-A logistic model over a few features of the ranking, fitted per (embedding model,
-retrieval mode) on labelled evaluation questions, so that 0.7 means "right about 70% of
-the time" in every mode. The fitted numbers and the data they came from live in
+A logistic curve over the answerability features (``assistant/answerability.py``), fitted
+per (embedding model, retrieval mode) on pair-labelled real questions, so that 0.7 means
+"right about 70% of the time" in every mode. The fitted numbers and the data they came from live in
 ``assistant/data/calibration.json`` (written by ``fazhi calibrate``).
 """
 from __future__ import annotations
@@ -13,26 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.retriever import SearchResult
+from assistant.answerability import FEATURES
 
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
-FEATURES = ("top", "margin", "top_dense", "top_lexical", "dense_margin")
-
-
-def features(result: SearchResult) -> np.ndarray:
-    hits = result.hits
-    if not hits:
-        return np.zeros(len(FEATURES), dtype=np.float64)
-    top = hits[0]
-    second = hits[1] if len(hits) > 1 else None
-    dense_sorted = sorted((h.dense for h in hits), reverse=True) + [-1.0, -1.0]
-    return np.array([
-        top.score,
-        top.score - (second.score if second else 0.0),
-        max(top.dense, 0.0),
-        top.lexical,
-        max(dense_sorted[0], 0.0) - max(dense_sorted[1], 0.0),
-    ], dtype=np.float64)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 50) -> tuple[list[float], float]:
@@ -85,7 +68,8 @@ class CalibrationBook:
         # Features are on each model's own scale, so another model's curve would mislead:
         # an uncalibrated model (e.g. the tests' hashing embedder) gets a neutral prior on the
         # fused score and its margin until `fazhi calibrate` is run for it.
-        return LogisticCalibration(coef=[4.0, 6.0, 0.0, 0.0, 0.0], intercept=-4.0, source="built-in prior")
+        prior = [4.0, 6.0] + [0.0] * (len(FEATURES) - 2)
+        return LogisticCalibration(coef=prior, intercept=-4.0, source="built-in prior")
 
     def margin(self, model: str, default: float) -> float:
         return self.legal_margin.get(model, default)
@@ -95,6 +79,8 @@ class CalibrationBook:
         if not path.is_file():
             return cls()
         raw = json.loads(path.read_text(encoding="utf-8"))
+        if raw.get("features") != list(FEATURES):  # curves fitted on other features mean nothing
+            return cls(legal_margin=raw.get("legal_margin", {}), notes=raw.get("notes", {}))
         return cls({k: LogisticCalibration(**v) for k, v in raw.get("entries", {}).items()},
                    raw.get("legal_margin", {}), raw.get("notes", {}))
 

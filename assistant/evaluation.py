@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import intents
-from assistant.confidence import FEATURES, LogisticCalibration, features, fit_logistic
 from assistant.outcome import Decision, Outcome
 from assistant.service import Assistant
 from index.retriever import Mode
@@ -115,72 +113,4 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _calibration_cases(cases: list[EvalCase]) -> list[EvalCase]:
-    """Cases whose top candidate is right or wrong: in-KB questions (``relevant``) and
-    legal questions the KB cannot answer (``expect: escalate`` without ``relevant``, so any
-    answer is wrong).  Explicit requests and emergencies never reach retrieval."""
-    return [c for c in cases if c.relevant or (
-        c.expect == "escalate" and not intents.wants_person(c.query)
-        and not intents.is_emergency(c.query))]
-
-
-def _top_right(assistant: Assistant, case: EvalCase, mode: Mode) -> tuple[np.ndarray, float, bool]:
-    result = assistant.search(case.query, mode)
-    right = bool(case.relevant) and bool(result.hits) and result.hits[0].doc.external_id in case.relevant
-    return features(result), assistant.confidence(result), right
-
-
-def calibrate(assistant: Assistant, cases: list[EvalCase], source: str) -> dict[str, LogisticCalibration]:
-    """Fit the confidence curve of every mode: P(top candidate answers the question)."""
-    fitted: dict[str, LogisticCalibration] = {}
-    labelled = _calibration_cases(cases)
-    if sum(1 for c in labelled if c.relevant) < 20:
-        raise EvalFormatError("calibration needs at least 20 cases with relevant ids")
-    for mode in Mode:
-        x, y = [], []
-        for case in labelled:
-            feats, _conf, right = _top_right(assistant, case, mode)
-            x.append(feats)
-            y.append(1.0 if right else 0.0)
-        coef, intercept = fit_logistic(np.array(x), np.array(y))
-        fitted[mode.value] = LogisticCalibration(coef, intercept, n=len(y), source=source)
-    return fitted
-
-
-def threshold_table(assistant: Assistant, cases: list[EvalCase], mode: Mode = Mode.HYBRID) -> list[dict]:
-    """For candidate answer thresholds: the share of in-KB questions answered, the share of
-    out-of-KB legal questions wrongly answered, and how often an answer is right (the
-    measurements behind the settings' defaults)."""
-    scored = [(c, *_top_right(assistant, c, mode)[1:]) for c in _calibration_cases(cases)]
-    n_in = sum(1 for c, _, _ in scored if c.relevant) or 1
-    n_out = sum(1 for c, _, _ in scored if not c.relevant) or 1
-    rows = []
-    for t in np.arange(0.3, 0.95, 0.05):
-        answered = [(c, right) for c, conf, right in scored if conf >= t]
-        rows.append({"threshold": round(float(t), 2),
-                     "answered_in_kb": round(sum(1 for c, _ in answered if c.relevant) / n_in, 3),
-                     "answered_out_of_kb": round(sum(1 for c, _ in answered if not c.relevant) / n_out, 3),
-                     "precision": round(sum(r for _, r in answered) / len(answered), 3) if answered else None})
-    return rows
-
-
-def legal_margin(assistant: Assistant, cases: list[EvalCase], target_decline_recall: float = 0.97) -> float:
-    """The margin at which ``target`` of the non-legal cases without legal vocabulary are
-    declined (cases with legal vocabulary are never declined, whatever the margin)."""
-    gaps = []
-    for case in cases:
-        if case.expect != "decline":
-            continue
-        result = assistant.search(case.query, Mode.HYBRID, k=1)
-        text = result.normalized_query
-        if not text or intents.has_legal_terms(text, assistant.retriever.segmenter.legal_terms(text)):
-            continue
-        top = result.hits[0].dense if result.hits else -1.0
-        gaps.append(assistant.legal.gap(top, assistant.embedder.encode_queries([text])[0]))
-    if not gaps:
-        return assistant.legal.margin
-    return float(np.quantile(np.array(gaps), target_decline_recall)) + 1e-4
-
-
-__all__ = ["EvalCase", "read_cases", "evaluate", "format_report", "calibrate", "legal_margin", "threshold_table",
-           "FEATURES"]
+__all__ = ["EvalCase", "read_cases", "evaluate", "format_report"]

@@ -62,6 +62,16 @@ _LEGAL_STEMS = (
 )
 
 
+# Thanks and acknowledgements ("好的，谢谢律师"): not a question, and no reason to reopen a ticket.
+_THANKS = re.compile(r"^(?:好的|好|嗯|哦|收到|明白了?|知道了|懂了|了解了?|行|可以)?[，,。！!～~ ]*"
+                     r"(?:谢谢|感谢|多谢|辛苦了?|麻烦了)?(?:你|您|律师|老师)?(?:了|啦|哈|啊)?[。！!～~ ]*$")
+
+
+def is_thanks(text: str) -> bool:
+    text = text.strip()
+    return bool(text) and len(text) <= 16 and bool(_THANKS.match(text))
+
+
 def is_emergency(text: str) -> bool:
     return bool(_EMERGENCY.search(text))
 
@@ -72,7 +82,9 @@ def wants_person(text: str) -> bool:
 
 # Everyday words that contain a stem ("告诉" has 告 and 诉, "想法" has 法): removed before
 # the stems are looked for.
-_EVERYDAY_WORDS = re.compile(r"告诉|想法|方法|办法|做法|看法|说法|伤心|悲伤|忧伤|感伤|定律|规律|旋律|律动")
+_EVERYDAY_WORDS = re.compile(
+    r"告诉|想法|方法|办法|做法|看法|说法|伤心|悲伤|忧伤|感伤|扭伤|定律|规律|旋律|律动"
+    r"|你(?:是|真是)?(?:个|一个)?骗(?:子|人)")  # "you are a liar", said to the assistant
 
 
 def has_legal_terms(text: str, mapped_terms: list[str] | None = None) -> bool:

@@ -31,6 +31,7 @@ class Candidate:
     dense: float | None = None
     lexical_rank: int | None = None
     dense_rank: int | None = None
+    answerability: float | None = None  # P(this entry answers the question), for the first few
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ class Outcome:
     query: str = ""
     normalized_query: str = ""
     answered_entry_id: int | None = None  # the entry behind an ``answer``
+    answered_entry_version: int | None = None  # ... and the version of its text that was sent
     suggestions: list[Candidate] = field(default_factory=list)  # numbered choices
+    area: str | None = None  # an uncovered area of law the question belongs to (the ticket's category)
     references: list[Reference] = field(default_factory=list)  # shown while a lawyer answers
     reason: str = ""  # short machine-readable why (e.g. "explicit_request", "low_confidence")
     latency_ms: float = 0.0

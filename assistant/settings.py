@@ -9,13 +9,14 @@ from knowledge.settings import ENV
 class AssistantSettings(BaseSettings):
     model_config = ENV
 
-    # Decision thresholds on the calibrated confidence. Measured with `fazhi calibrate` on
-    # bench/data/seed_calib.jsonl (seed KB, embedded e5 model, hybrid; the fitted curves are in
-    # assistant/data/calibration.json): at 0.60, 84% of in-KB questions are answered, 94% of
-    # answers are right, 3% of out-of-KB legal questions get an answer; between 0.45 and 0.60
-    # close candidates are offered (at 0.45, 10% of out-of-KB questions would reach suggest).
-    answer_threshold: float = 0.60
-    suggest_threshold: float = 0.45
-    suggest_margin: float = 0.12
+    # Decision thresholds on the calibrated answerability (assistant/answerability.py), chosen
+    # from the table `fazhi calibrate bench/data/real_labels.jsonl --split calib` prints (349 real
+    # residents' questions judged by reading against the seed KB's top candidates; e5, hybrid):
+    # at 0.45, 4.9% of the questions are answered, 77% of those answers right and 100% right or
+    # partly; at 0.40 the share right falls to 68% (96% right or partly). Between 0.20 and 0.45
+    # the candidates at or above the floor are offered as choices (at least two), else escalated.
+    answer_threshold: float = 0.45
+    suggest_threshold: float = 0.20
+    suggest_floor: float = 0.10
     legal_threshold: float = 0.5
     max_query_chars: int = 500

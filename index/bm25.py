@@ -72,4 +72,6 @@ class BM25Index:
         idf = np.load(folder / FILES[1], allow_pickle=False)
         data, indices, indptr = (np.load(folder / f, allow_pickle=False) for f in FILES[2:])
         shape = tuple(json.loads((folder / "bm25_shape.json").read_text()))
-        return cls(vocab, idf, sparse.csc_matrix((data, indices, indptr), shape=shape))
+        matrix = sparse.csc_matrix((data, indices, indptr), shape=shape)
+        matrix.sort_indices()  # answerability looks documents up by binary search per column
+        return cls(vocab, idf, matrix)

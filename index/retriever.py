@@ -109,6 +109,11 @@ class Retriever:
         self.max_query_chars = max_query_chars
         self._kinds = np.array([d.kind for d in index.docs])
         self._categories = np.array([d.category for d in index.docs])
+        self._rows = {d.entry_id: i for i, d in enumerate(index.docs)}
+
+    def row_of(self, entry_id: int) -> int | None:
+        """The entry's row in the index (its BM25 document), None when not indexed."""
+        return self._rows.get(entry_id)
 
     def _mask(self, kinds: list[str] | None, category: str | None) -> np.ndarray:
         mask = np.ones(len(self.index.docs), dtype=bool)

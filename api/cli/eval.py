@@ -59,28 +59,38 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant import pair_eval
+    from assistant.calibrate import LabelledQuestion, examples, fit, smalltalk_margin, threshold_table
     from assistant.confidence import CalibrationBook
-    from assistant.evaluation import calibrate, legal_margin, read_cases, threshold_table
+    from assistant.evaluation import read_cases
+    from index.retriever import Mode
 
-    cases = read_cases([Path(f) for f in args.files])
+    paths = [Path(f) for f in args.files]
+    pair_paths = [p for p in paths if pair_eval.is_pair_file(p)]
+    pairs = pair_eval.read_pair_labels(pair_paths, args.split)
+    texts = pair_eval.resolve_questions(pairs, Path(args.shared))
+    labelled = [LabelledQuestion(q, texts[q.id]) for q in pairs] + [
+        # a question with relevant ids: those are right, any other candidate is wrong
+        LabelledQuestion(pair_eval.PairQuestion(c.id, labels=dict.fromkeys(c.relevant, "right")), c.query, "wrong")
+        for c in read_cases(p for p in paths if p not in pair_paths) if c.relevant]
     assistant = assistant_for(settings)
     book = CalibrationBook.load()
-    source = ", ".join(Path(f).name for f in args.files)
-    for mode, fitted in calibrate(assistant, cases, source).items():
-        book.entries[book.key(assistant.embedder.name, mode)] = fitted
-        print(f"{mode}: n={fitted.n} coef={[round(c, 3) for c in fitted.coef]} b={fitted.intercept:.3f}")
-    if any(c.expect == "decline" for c in cases):
-        margin = legal_margin(assistant, cases)
-        book.legal_margin[assistant.embedder.name] = round(margin, 4)
-        print(f"decline margin: {margin:.4f}")
+    name = assistant.embedder.name
+    source = ", ".join(p.name for p in paths) + (f" ({args.split})" if args.split else "")
+    found = {}
+    for mode in Mode:
+        found[mode] = examples(assistant, labelled, mode)
+        curve = book.entries[book.key(name, mode.value)] = fit(found[mode], source)
+        print(f"{mode.value}: n={curve.n} coef={[round(c, 3) for c in curve.coef]} b={curve.intercept:.3f}")
+    margin = book.legal_margin[name] = round(smalltalk_margin(assistant), 4)
+    print(f"decline margin (assistant/data/smalltalk.txt): {margin:.4f}")
     if args.note:
-        book.notes[assistant.embedder.name] = args.note
+        book.notes[name] = args.note
     book.save()
-    assistant.calibration = book
-    print("threshold  answered(in KB)  answered(out of KB)  precision   [hybrid]")
-    for row in threshold_table(assistant, cases):
-        print(f"  {row['threshold']:.2f}     {row['answered_in_kb']:.3f}            "
-              f"{row['answered_out_of_kb']:.3f}            {row['precision']}")
+    print(f"threshold  answered  right  precision  right-or-partly   [hybrid, {len(labelled)} questions]")
+    for row in threshold_table(found[Mode.HYBRID], book.entries[book.key(name, "hybrid")], len(labelled)):
+        print(f"  {row['threshold']:.2f}     {row['answered']:.3f}    {row['right']:4d}   {row['precision']}"
+              f"      {row['right_or_partly']}")
     return 0
 
 
@@ -97,4 +107,7 @@ def add_parser(sub: Any) -> None:
     cal = sub.add_parser("calibrate", help="在评测数据上拟合置信度")
     cal.add_argument("files", nargs="+")
     cal.add_argument("--note", help="记录校准所用的数据与知识库")
+    cal.add_argument("--split", choices=["calib", "heldout"], default="calib",
+                     help="对标注文件：用哪一部分拟合（默认 calib；heldout 只用于报告）")
+    cal.add_argument("--shared", default=str(SHARED_DATA), help="对标注问题原文所在目录（默认 ../shared/data）")
     cal.set_defaults(func=cmd_calibrate)

@@ -48,3 +48,20 @@ def test_requests_for_a_person(text):
 ])
 def test_questions_that_mention_lawyers_are_not_requests(text):
     assert not intents.wants_person(text)
+
+
+@pytest.mark.parametrize("text", ["好的，谢谢律师", "谢谢", "收到", "好的谢谢您", "辛苦了！"])
+def test_thanks_and_acknowledgements(text):
+    assert intents.is_thanks(text)
+
+
+@pytest.mark.parametrize("text", [
+    "谢谢，那加班费怎么算", "好的，我想问一下离婚的事", "谢谢你们上次帮我讨回工资，这次又被拖欠了",
+])
+def test_a_question_after_thanks_is_still_a_question(text):
+    assert not intents.is_thanks(text)
+
+
+@pytest.mark.parametrize("text", ["你是骗子", "你是个骗人的", "脚踝扭伤了怎么办"])
+def test_everyday_uses_of_legal_stems_are_not_legal_vocabulary(text):
+    assert not intents.has_legal_terms(text)
