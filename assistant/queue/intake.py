@@ -69,7 +69,10 @@ def _candidates(outcome: Outcome | None) -> list[dict[str, object]]:
 def category_of(outcome: Outcome | None) -> str | None:
     """The subject, when the knowledge base recognised one: the category most of the top
     three candidates share.  An escalated question matched nothing well, so a lone top
-    candidate says little ("他拿着刀" finds a loan FAQ); agreement says more."""
+    candidate says little ("他拿着刀" finds a loan FAQ); agreement says more. A question in an
+    area of law the knowledge base does not cover (刑事, 公司企业, ...) goes to that area."""
+    if outcome is not None and outcome.area:
+        return outcome.area
     if outcome is None or not outcome.candidates:
         return None
     top = [c.category for c in outcome.candidates[:3] if c.category]

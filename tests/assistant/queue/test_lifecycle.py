@@ -283,3 +283,9 @@ def test_open_tickets_from_before_the_queue_become_waiting_with_a_deadline(tmp_p
             == ["open", "closed"]
     to("head")
     eng.dispose()
+
+
+def test_a_question_in_an_uncovered_area_of_law_is_filed_under_that_area():
+    outcome = Outcome(Decision.ESCALATE, 0.9, [], area="刑事", candidates=[
+        Candidate(id=1, external_id=None, kind="faq", title="t", category="民间借贷", score=0.9)])
+    assert tickets.category_of(outcome) == "刑事"
