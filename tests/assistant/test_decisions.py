@@ -71,3 +71,19 @@ def test_a_follow_up_is_read_with_the_previous_question(e5_assistant):
     assert "工伤" in follow.normalized_query
     assert follow.decision is not Decision.DECLINE
     assert follow.candidates[0].category in ("工伤", "交通事故")
+
+
+@pytest.mark.parametrize("question, area", [
+    ("我朋友贩毒被抓了，会判几年", "刑事"),
+    ("公司股东不分红，小股东怎么起诉", "公司企业"),
+])
+def test_questions_in_uncovered_areas_go_to_a_lawyer_of_that_area(e5_assistant, question, area):
+    outcome = e5_assistant.respond(question)
+    assert outcome.decision is Decision.ESCALATE and outcome.area == area
+
+
+def test_the_first_candidates_are_ranked_by_their_answerability(e5_assistant):
+    outcome = e5_assistant.respond("房东不退押金怎么办")
+    probs = [c.answerability for c in outcome.candidates[:3]]
+    assert all(p is not None for p in probs) and probs == sorted(probs, reverse=True)
+    assert outcome.confidence == probs[0]
