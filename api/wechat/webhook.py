@@ -92,6 +92,7 @@ class WebhookHandler:
         params = CallbackParams.from_query(dict(request.query_params))
         try:
             self.auth.check(params)
+            self.auth.require_encryption(params)
         except CallbackAuthError as exc:
             return _reject(403, type(exc).__name__, request)
         try:

@@ -4,6 +4,9 @@ Three modes, as configured in the WeChat console:
 * plaintext: ``signature`` over (token, timestamp, nonce); body is plain XML.
 * compatible: plain fields and ``<Encrypt>`` both present; ``encrypt_type=aes`` in the URL.
 * safe: only ``<Encrypt>``; ``msg_signature`` over (token, timestamp, nonce, Encrypt).
+
+With an AES key configured (safe or compatible mode) every message must be encrypted: the
+plaintext fields of a compatible-mode body are ignored and a plaintext-only POST is refused.
 """
 from __future__ import annotations
 
@@ -28,6 +31,10 @@ class StaleTimestamp(CallbackAuthError):
 
 
 class DecryptError(CallbackAuthError):
+    pass
+
+
+class PlaintextRefused(CallbackAuthError):
     pass
 
 
@@ -81,6 +88,14 @@ class CallbackAuthenticator:
         # Replayed captures of old callbacks are refused.
         if abs(now - ts) > self.tolerance_s:
             raise StaleTimestamp(f"timestamp off by {int(now - ts)} s")
+
+    def require_encryption(self, params: CallbackParams) -> None:
+        """With an AES key only encrypted messages count: ``signature`` covers token,
+        timestamp and nonce but not the body, and any logged callback URL shows a valid set,
+        so only ``msg_signature`` over the ciphertext binds what a message says."""
+        if self._crypto is not None and not params.encrypted:
+            raise PlaintextRefused(f"plaintext message (encrypt_type={params.encrypt_type!r}) "
+                                   "with an AES key configured")
 
     def decrypt(self, params: CallbackParams, encrypt: str) -> str:
         """Check ``msg_signature`` and decrypt the ``<Encrypt>`` payload into inner XML."""

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.wechat.models import InboundMessage
+from api.wechat.protocol.xml import render_message
 from api.wechat.testing import sign
 from assistant.dialogue import texts as T
 from assistant.dialogue.models import Conversation
@@ -170,3 +171,21 @@ def test_simulator_control_endpoints_over_http(wx_env):
     assert bad.json()["errcode"] == 40001
     assert httpx.post(f"{sim}/_sim/fault", json={"api": "custom_send", "errcode": 45015}).json()
     assert httpx.get(f"{sim}/_sim/stats").json()["faults"]["custom_send"][0]["errcode"] == 45015
+
+
+@pytest.mark.parametrize("mode", ["safe", "compat"])
+@pytest.mark.parametrize("encrypt_type", [None, "raw"])
+def test_with_an_aes_key_a_plaintext_message_is_refused(wx_env_factory, mode, encrypt_type):
+    """``signature`` covers only token, timestamp and nonce (any logged callback URL shows a
+    valid set), so with an AES key only ``msg_signature`` over the ciphertext binds a body."""
+    env = wx_env_factory(mode)
+    fields = env.sim.message_fields("text", "o_victim", "我要转人工")
+    ts, nonce = str(int(time.time())), "31337"
+    query = {"signature": sign(WX_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+    if encrypt_type is not None:
+        query["encrypt_type"] = encrypt_type
+    resp = httpx.post(env.webhook_url, params=query, content=render_message(fields),
+                      headers={"Content-Type": "text/xml"})
+    assert resp.status_code == 403 and resp.text == "forbidden"
+    assert env.count(InboundMessage) == 0
+    assert env.sim.send_text("o_genuine", "你好").ok  # real encrypted callbacks still work
