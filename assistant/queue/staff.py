@@ -17,7 +17,7 @@ from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import JSON, Boolean, DateTime, Engine, Integer, String, select, update
+from sqlalchemy import JSON, Boolean, DateTime, Engine, Integer, String, and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -168,19 +168,24 @@ class Accounts:
             raise UserExists(username) from exc
 
     def authenticate(self, username: str, password: str) -> Staff:
-        """The staff member, or InvalidCredentials / AccountLocked / AccountDisabled."""
+        """The staff member, or InvalidCredentials / AccountLocked / AccountDisabled.
+
+        Each guess first takes one of the ``max_failures`` slots of the window in a single
+        conditional UPDATE, before the (slow) hash is checked; so however many requests
+        arrive at once, at most ``max_failures`` passwords are checked per lockout window."""
         now = utcnow()
-        with self._sessions.begin() as s:
-            user = s.scalar(select(User).where(User.username == username.strip()))
-            if user is None:
-                self._verify(self._dummy_hash, password)
-                raise InvalidCredentials()
-            locked_until = as_utc(user.locked_until)
-            if locked_until is not None and locked_until > now:
-                raise AccountLocked(locked_until)
-            user_id, stored = user.id, user.password_hash
+        with self._sessions() as s:
+            found = s.execute(select(User.id, User.password_hash)
+                              .where(User.username == username.strip())).first()
+        if found is None:
+            self._verify(self._dummy_hash, password)
+            raise InvalidCredentials()
+        user_id, stored = found
+        locked_until = self._take_guess(user_id, now)
         if not self._verify(stored, password):
-            self._record_failure(user_id, now)
+            if locked_until is not None:  # this guess was the last one of the window
+                raise AccountLocked(locked_until)
+            raise InvalidCredentials()
         with self._sessions.begin() as s:
             user = s.get(User, user_id)
             assert user is not None
@@ -198,22 +203,27 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             return False
 
-    def _record_failure(self, user_id: int, now: datetime) -> None:
-        """Count the failure atomically (parallel guesses all count) and lock at the limit."""
+    def _take_guess(self, user_id: int, now: datetime) -> datetime | None:
+        """Count this guess (before it is checked) or raise AccountLocked, atomically: the
+        row's write lock serialises parallel guesses on SQLite and PostgreSQL alike.  The
+        guess that reaches the limit also sets the lock (returned; a success lifts it)."""
+        expired = and_(User.locked_until.is_not(None), User.locked_until <= now)
+        count = case((expired, 1), else_=User.failed_logins + 1)
         with self._sessions.begin() as s:
-            s.execute(update(User).where(User.id == user_id)
-                      .values(failed_logins=User.failed_logins + 1))
-            user = s.get(User, user_id)
-            assert user is not None
-            if user.failed_logins >= self.max_failures:
-                user.failed_logins = 0
-                user.locked_until = now + self.lockout
-                locked = user.locked_until
-            else:
-                locked = None
-        if locked is not None:
-            raise AccountLocked(locked)
-        raise InvalidCredentials()
+            taken = s.execute(
+                update(User)
+                .where(User.id == user_id,
+                       or_(expired, and_(User.locked_until.is_(None),
+                                         User.failed_logins < self.max_failures)))
+                .values(failed_logins=count,
+                        locked_until=case((count >= self.max_failures, now + self.lockout),
+                                          else_=None))
+                .returning(User.locked_until)
+                .execution_options(synchronize_session=False)).first()
+            if taken is not None:
+                return as_utc(taken[0])
+            locked_until = as_utc(s.scalar(select(User.locked_until).where(User.id == user_id)))
+        raise AccountLocked(locked_until or now + self.lockout)
 
     def get(self, user_id: int) -> Staff:
         with self._sessions() as s:

@@ -145,6 +145,60 @@ def test_parallel_guesses_all_count_towards_the_lock(engine):
         accounts.authenticate("zhang", PASSWORD)
 
 
+class GatedHasher(PasswordHasher):
+    """argon2 (cheap parameters) whose checks of wrong passwords wait at a gate, so that a
+    test can hold guesses in flight together, as parallel requests would be."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+        self.gate = threading.Event()
+        self.checked: list[str] = []
+
+    def verify(self, hash, password):  # noqa: A002, ANN001, ANN201 - argon2's signature
+        self.checked.append(password)
+        if password != PASSWORD:
+            self.gate.wait(60)
+        return super().verify(hash, password)
+
+
+def wait_for(check, timeout_s: float = 30.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_at_most_max_failures_guesses_are_checked_however_many_arrive_at_once(engine):
+    hasher = GatedHasher()
+    accounts = Accounts(engine, max_failures=3, hasher=hasher)
+    accounts.add("zhang", PASSWORD, "张律师", "lawyer")
+    outcomes: list[str] = []
+
+    def guess() -> None:
+        try:
+            accounts.authenticate("zhang", "guess")
+        except (InvalidCredentials, AccountLocked) as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=guess) for _ in range(3)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(hasher.checked) == 3)  # three wrong guesses being checked
+    # The limit is spent by the guesses in flight: neither a fourth guess nor the right
+    # password (sent in the same burst) is checked at all.
+    guess()
+    with pytest.raises(AccountLocked):
+        accounts.authenticate("zhang", PASSWORD)
+    assert len(hasher.checked) == 3
+    hasher.gate.set()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["AccountLocked"] * 2 + ["InvalidCredentials"] * 2
+    with pytest.raises(AccountLocked):
+        accounts.authenticate("zhang", PASSWORD)
+    assert len(hasher.checked) == 3
+
+
 def test_a_disabled_account_cannot_sign_in_but_a_wrong_password_reveals_nothing(engine):
     accounts = make_accounts(engine)
     accounts.add("zhang", PASSWORD, "张律师", "lawyer")
