@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base
@@ -49,7 +49,9 @@ class InboundMessage(Base):
     msg_type: Mapped[str] = mapped_column(String(32))
     event: Mapped[str | None] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text, default="")
-    wx_create_time: Mapped[int] = mapped_column(Integer, default=0)
+    # 64-bit (0005); SQLite's INTEGER already is, so the schema there stays as it was.
+    wx_create_time: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                                default=0)
     status: Mapped[str] = mapped_column(String(16), index=True, default=InboundStatus.PROCESSING)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,

@@ -16,6 +16,11 @@ from defusedxml import DefusedXmlException
 
 # Our own cap on how much resident text we keep; WeChat's own limit is far lower.
 MAX_CONTENT_CHARS = 4000
+# What WeChat sends and our columns hold (api/wechat/models.py); anything beyond is refused.
+MAX_LENGTHS = {"ToUserName": 64, "FromUserName": 64,  # gh_ ids and OpenIDs: about 28
+               "MsgType": 32, "Event": 64}  # wx_inbound.msg_type and .event
+MAX_NUMBERS = {"CreateTime": 2**63 - 1,  # Unix seconds, kept in a BIGINT
+               "MsgId": 2**64 - 1}  # a 64-bit number, kept as text in the dedupe key
 
 
 class BadMessage(Exception):
@@ -38,6 +43,12 @@ class ForbiddenXml(BadMessage):
 
 class MissingField(BadMessage):
     code = "missing_field"
+
+
+class InvalidField(BadMessage):
+    """A field too long, or a number out of range."""
+
+    code = "invalid_field"
 
 
 @dataclass(frozen=True)
@@ -115,21 +126,29 @@ def parse_message(text: str) -> WeChatMessage:
                if not fields.get(n)]
     if missing:
         raise MissingField(", ".join(missing))
-    try:
-        create_time = int(fields["CreateTime"])
-    except ValueError as exc:
-        raise MissingField("CreateTime is not a number") from exc
     msg_type = fields["MsgType"].lower()
     if msg_type == "event" and not fields.get("Event"):
         raise MissingField("Event")
     if msg_type not in ("event",) and not fields.get("MsgId"):
         raise MissingField("MsgId")
-    if len(fields["FromUserName"]) > 64 or len(fields.get("MsgId", "")) > 64:
-        raise MalformedXml("identifier too long")
+    for name, limit in MAX_LENGTHS.items():
+        if len(fields.get(name, "")) > limit:
+            raise InvalidField(f"{name} longer than {limit} characters")
+    numbers = {name: _number(fields, name, maximum) for name, maximum in MAX_NUMBERS.items()
+               if name in fields and (name != "MsgId" or msg_type != "event")}
     if "Content" in fields and len(fields["Content"]) > MAX_CONTENT_CHARS:
         fields["Content"] = fields["Content"][:MAX_CONTENT_CHARS]
     return WeChatMessage(to_user=fields["ToUserName"], from_user=fields["FromUserName"],
-                         create_time=create_time, msg_type=msg_type, fields=fields)
+                         create_time=numbers["CreateTime"], msg_type=msg_type, fields=fields)
+
+
+def _number(fields: dict[str, str], name: str, maximum: int) -> int:
+    value = fields[name]
+    # ASCII digits only: int() would also take "-1", " 1", "1_0" and full-width digits.
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(maximum)) \
+            or int(value) > maximum:
+        raise InvalidField(f"{name} is not a number from 0 to {maximum}")
+    return int(value)
 
 
 def extract_encrypt(text: str) -> str:

@@ -4,13 +4,13 @@ Existing entries get their current content as version 1 (action ``baseline``), s
 every entry has a history to diff against and restore from.
 
 Revision ID: 0006_entry_versions
-Revises: 0004_lawyer_queue
+Revises: 0005_inbound_create_time_bigint
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_entry_versions"
-down_revision = "0004_lawyer_queue"
+down_revision = "0005_inbound_create_time_bigint"
 branch_labels = None
 depends_on = None
 

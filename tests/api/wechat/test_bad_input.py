@@ -50,6 +50,21 @@ BAD = {
     "bad_create_time": (render_message({"ToUserName": "gh", "FromUserName": "o_x",
                                         "CreateTime": "soon", "MsgType": "text",
                                         "Content": "hi", "MsgId": "5"}), "text/xml", 400),
+    # Numbers and names beyond what WeChat sends, or what the columns hold: 400, not 500.
+    **{case: (render_message({"ToUserName": "gh", "FromUserName": "o_x", "CreateTime": "1",
+                              "MsgType": "text", "Content": "hi", "MsgId": "5", **fields}),
+              "text/xml", 400)
+       for case, fields in {
+           "create_time_overflow": {"CreateTime": "100000000000000000000"},
+           "create_time_beyond_bigint": {"CreateTime": str(2**63)},
+           "negative_create_time": {"CreateTime": "-1"},
+           "msgid_beyond_64_bits": {"MsgId": str(2**64)},
+           "msgid_not_a_number": {"MsgId": "abc"},
+           "overlong_msg_type": {"MsgType": "t" * 33},
+           "overlong_event": {"MsgType": "event", "Event": "e" * 65},
+           "overlong_to_user": {"ToUserName": "g" * 65},
+           "overlong_from_user": {"FromUserName": "o" * 65},
+       }.items()},
     "invalid_utf8": (b"<xml><Content>\xff\xfe\xfa</Content></xml>", "text/xml", 400),
     "empty": (b"", "text/xml", 400),
     "oversized": ("<xml>" + "a" * (70 * 1024) + "</xml>", "text/xml", 413),
@@ -66,6 +81,18 @@ def test_bad_input_clean_response_and_nothing_stored(wx_env, caplog, case):
     assert wx_env.count(InboundMessage) == 0 and wx_env.count(OutboxMessage) == 0
     assert any("rejected POST /wechat" in r.getMessage() for r in caplog.records)
     assert httpx.get(f"{wx_env.base_url}/healthz").status_code == 200  # still serving
+
+
+def test_the_largest_numbers_wechat_sends_are_stored(wx_env):
+    """MsgId is a 64-bit number; CreateTime from 2038 on no longer fits 32 bits."""
+    fields = wx_env.sim.message_fields("text", "o_big", "你好", msg_id=str(2**64 - 1),
+                                       CreateTime=str(2**31 + 1))
+    query, body = wx_env.sim.signed_request(fields)
+    resp = httpx.post(wx_env.webhook_url, params=query, content=body,
+                      headers={"Content-Type": "text/xml"})
+    assert resp.status_code == 200
+    [row] = wx_env.inbound()
+    assert row.wx_create_time == 2**31 + 1 and str(2**64 - 1) in row.dedupe_key
 
 
 def test_oversized_body_refused_without_reading_it(wx_env):

@@ -25,6 +25,11 @@ def test_channel_on_postgres(pg_url, wx_env_factory):
         env.sim.deliver(fields, attempts=1)
     env.wait_outbox_settled()
     assert env.count(InboundMessage) == 2 and env.count(OutboxMessage) == 2
+    # The largest MsgId and a CreateTime beyond 32 bits (2038 on) fit the columns.
+    big = env.sim.message_fields("text", "o_pg_big", "你好", msg_id=str(2**64 - 1),
+                                 CreateTime=str(2**31 + 1))
+    assert env.sim.deliver(big, attempts=1).attempts[0].status == 200
+    assert env.count(InboundMessage, InboundMessage.wx_create_time == 2**31 + 1) == 1
 
 
     env.sim.state.set_delay("stable_token", 0.3)
@@ -39,3 +44,28 @@ def test_channel_on_postgres(pg_url, wx_env_factory):
     assert env.sim.state.calls["stable_token"] - before == 1
     for e in engines:
         e.dispose()
+
+
+@pytest.mark.postgres
+def test_the_create_time_column_becomes_64_bit_with_its_rows(pg_url):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from knowledge.db import MIGRATIONS_DIR
+
+    engine = make_engine(pg_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    for revision in ("0004_lawyer_queue", "head"):
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            if revision != "head":
+                conn.execute(text("INSERT INTO wx_inbound (dedupe_key, openid, msg_type, content, "
+                                  "wx_create_time, status, received_at) VALUES ('msg:o:1', 'o', "
+                                  "'text', 'hi', 1700000000, 'answered', now())"))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE wx_inbound SET wx_create_time = :t"), {"t": 2**31 + 1})
+        assert conn.scalar(text("SELECT wx_create_time FROM wx_inbound")) == 2**31 + 1
+    engine.dispose()
