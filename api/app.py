@@ -6,6 +6,7 @@ uvicorn accepts connections, so ``/healthz`` answers only once the service can a
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -96,7 +97,6 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
     """The FastAPI app; pass ``assistant`` to share an already loaded one (tests)."""
     wx = settings.wechat
     check_settings(wx)
-    log_mask.install()
     state: dict[str, Runtime] = {}
 
     @asynccontextmanager
@@ -184,8 +184,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
     """Run the webhook with uvicorn (``fazhi serve``).  Blocks until interrupted."""
     import uvicorn
 
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_config = log_mask.logging_config(log_level)  # uvicorn applies it in each worker
+    logging.config.dictConfig(log_config)
     check_settings(settings.wechat)
     if workers > 1:
         # Initialise the data dir (schema, seed, model, index) once, here, so that the
@@ -194,7 +194,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
         # share: dedupe keys, the access token, the outbox.
         _default_assistant(settings)
         uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level, timeout_graceful_shutdown=5)
+                    workers=workers, log_level=log_level, log_config=log_config,
+                    timeout_graceful_shutdown=5)
         return
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                timeout_graceful_shutdown=5)
+                log_config=log_config, timeout_graceful_shutdown=5)

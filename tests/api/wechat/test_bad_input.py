@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from api.log_mask import mask_pii
+from api.log_mask import PiiMaskingFilter, mask_pii
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.protocol.xml import render_message
 from api.wechat.testing import sign
@@ -135,6 +135,7 @@ def test_unknown_event_is_acknowledged(wx_env):
 
 def test_secrets_and_personal_numbers_stay_out_of_logs(wx_env_factory, caplog):
     env = wx_env_factory("safe", wechat_reply_budget_s=0.0)  # replies via custom/send
+    caplog.handler.addFilter(PiiMaskingFilter())  # as logging_config() does on every handler
     with caplog.at_level(logging.DEBUG):
         env.sim.send_text("o_pii", "我身份证110101199003071234，电话13812345678，公司拖欠工资")
         env.sim.send_text("o_pii2", "转人工")
@@ -158,3 +159,33 @@ def test_mask_pii():
     assert "abcDEF123" not in masked and "access_token=***&x=1" in masked
     assert "1234-5678" not in masked and "5678" in masked
     assert "12345678" not in masked
+
+
+def _record(name: str, msg: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord(name, logging.INFO, __file__, 1, msg, args, None)
+
+
+def test_the_mask_keeps_the_arguments_that_uvicorns_access_formatter_reads():
+    from uvicorn.logging import AccessFormatter
+
+    record = _record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                     "/healthz?id=110101199003071234", "1.1", 200)
+    assert PiiMaskingFilter().filter(record)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s',
+                           use_colors=False).format(record)
+    assert line == '127.0.0.1:5000 - "GET /healthz?id=110101********1234 HTTP/1.1" 200 OK'
+
+
+def test_a_number_spread_over_arguments_is_masked_in_the_message():
+    record = _record("fazhi.test", "证件号 %s%s（%d 次）", "1101011990", "03071234", 2)
+    assert PiiMaskingFilter().filter(record)
+    assert logging.Formatter("%(message)s").format(record) == "证件号 110101********1234（2 次）"
+
+
+def test_the_served_logging_config_masks_on_every_handler():
+    from api.log_mask import logging_config
+
+    config = logging_config("warning")
+    assert config["root"]["level"] == "WARNING"
+    assert {"default", "access", "fazhi"} <= set(config["handlers"])
+    assert all(h["filters"] == ["pii"] for h in config["handlers"].values())

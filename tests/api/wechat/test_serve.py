@@ -146,3 +146,38 @@ def test_wechat_sim_command_drives_the_served_webhook(tmp_path):
     finally:
         _stop(proc)
         _stop(sim)
+
+
+@pytest.mark.slow
+def test_served_logs_mask_personal_numbers_and_keep_every_access_line(tmp_path):
+    """Through the logging config of ``fazhi serve``: our lines, httpx's and uvicorn's
+    (access lines are formatted from the record's arguments) are masked, none breaks."""
+    port = _free_port()
+    sim = WeChatSimulator(f"http://127.0.0.1:{port}/wechat", WX_TOKEN, WX_APP_ID,
+                          WX_APP_SECRET).start()
+    log = tmp_path / "serve.log"
+    proc = _fazhi("serve", "--port", str(port), "--log-level", "info",
+                  env=_env(tmp_path, sim.url), log=log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert sim.send_text("o_logs", "我身份证110101199003071234，电话13812345678").ok
+        for path in ("/healthz?id=110101199003071234", "/healthz?tel=13812345678", "/healthz"):
+            assert httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10).status_code == 200
+    finally:
+        _stop(proc)
+        sim.stop()
+    text = log.read_text()
+    assert "Logging error" not in text and "Traceback" not in text, text[-3000:]
+    for raw in ("110101199003071234", "13812345678"):
+        assert raw not in text
+    assert "inbound" in text and "110101********1234" in text  # our own line, masked
+    assert '"GET /healthz?id=110101********1234 HTTP/1.1" 200' in text  # uvicorn's, masked
+    assert '"GET /healthz HTTP/1.1" 200' in text
+    assert text.count('"POST /wechat?') >= 1
