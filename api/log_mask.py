@@ -1,7 +1,8 @@
-"""Masking of personal data in log lines: ID-card numbers, phone numbers, secrets.
+"""Masking of log lines: residents' ID-card, bank-card and phone numbers, and secrets.
 
-Residents type their ID-card and phone numbers into questions; logs must not keep them.
-``logging_config`` installs the filter on every handler of a served process.
+Residents type their ID-card, bank-card and phone numbers into questions; logs must not
+keep them (``logging_config`` installs the filter on every handler of a served process).
+The numbers are masked by ``assistant.pii``, which the console's lists use too.
 """
 from __future__ import annotations
 
@@ -11,12 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# 18-digit resident ID (last char may be X) and the old 15-digit form.
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{6})(?:\d{8}(\d{3}[0-9Xx])|\d{6}(\d{3}))(?![0-9A-Za-z])")
-# Mainland mobile numbers, optionally with +86 / 86 prefix and separators.
-_MOBILE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
-# Landlines such as 010-12345678 / 0755 1234 5678.
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?\d{3,4}[- ]?(\d{2})\d{2}(?!\d)")
+from assistant.pii import mask_numbers
 
 # Credentials in URLs (httpx logs request lines): access tokens, app secrets.
 _URL_SECRET = re.compile(r"((?:access_token|secret|appsecret)=)[^&\s\"']+", re.IGNORECASE)
@@ -31,10 +27,7 @@ def register_secret(value: str) -> None:
 
 
 def mask_pii(text: str) -> str:
-    text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(2) or m.group(3)}", text)
-    text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
-    text = _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(2)}**", text)
-    text = _URL_SECRET.sub(r"\1***", text)
+    text = _URL_SECRET.sub(r"\1***", mask_numbers(text))
     for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, "***")

@@ -9,6 +9,7 @@ reply's delivery state.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import datetime
 from typing import Protocol
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from assistant.dialogue import texts as T
 from assistant.dialogue.conversation import append_line, expect_ticket_rating
+from assistant.pii import mask_numbers
 from assistant.queue import audit, lifecycle, views
 from assistant.queue import report as figures
 from assistant.queue.errors import BadTransition, EmptyReply, NotAllowed, NotOwner, QueueError, UnknownStaff
@@ -57,6 +59,12 @@ class ReplyDelivery(Protocol):
 
 def mask_openid(openid: str) -> str:
     return openid[:6] + "…" if len(openid) > 6 else openid
+
+
+def masked_row(row: TicketRow) -> TicketRow:
+    """A row as lists show it: the resident's ID, bank-card and phone numbers masked (only
+    the lawyer who owns a ticket sees them, on its own page)."""
+    return dataclasses.replace(row, question=mask_numbers(row.question))
 
 
 class Desk:
@@ -107,7 +115,7 @@ class Desk:
             names = self._names(s)
             pending = views.routing_order(s.scalars(pending_q), staff.categories, staff.regions)
             settled = list(s.scalars(settled_q)) if scope != "open" else []
-            return [views.to_row(t, names, now, staff.categories, staff.regions)
+            return [masked_row(views.to_row(t, names, now, staff.categories, staff.regions))
                     for t in (pending + settled)[:limit]]
 
     def overdue(self) -> list[TicketRow]:
@@ -117,7 +125,7 @@ class Desk:
             names = self._names(s)
             rows = s.scalars(select(Ticket).where(lifecycle.overdue_clause(now))
                              .order_by(Ticket.deadline_at, Ticket.id))
-            return [views.to_row(t, names, now) for t in rows]
+            return [masked_row(views.to_row(t, names, now)) for t in rows]
 
     def ticket(self, ticket_id: int, staff: Staff) -> TicketPage:
         now = utcnow()
@@ -145,13 +153,16 @@ class Desk:
                           a.action, audit.ACTION_LABELS.get(a.action, a.action),
                           dict(a.detail or {}))
                 for a in audit.trail(s, ticket_id))
+            row = views.to_row(t, names, now, staff.categories, staff.regions)
+            owner = t.claimed_by == staff.id
+            shown = (lambda text: text) if owner else mask_numbers  # full numbers: its owner only
             return TicketPage(
-                row=views.to_row(t, names, now, staff.categories, staff.regions),
+                row=row if owner else masked_row(row),
                 resident=mask_openid(t.openid),
                 messages=tuple(
                     MessageView(m.id, m.direction, m.author_id,
                                 names.get(m.author_id) if m.author_id is not None else None,
-                                m.content, as_utc(m.created_at),
+                                shown(m.content), as_utc(m.created_at),
                                 states.get(m.id) if m.direction == Direction.LAWYER else None)
                     for m in messages),
                 candidates=candidates, rating=t.rating, rated_at=as_utc(t.rated_at),

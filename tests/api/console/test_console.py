@@ -443,6 +443,34 @@ def test_claim_reply_close_and_the_reply_enters_the_wechat_outbox(console):
     assert "不能重新打开" in flash_of(html)  # already open again: a clear refusal
 
 
+def test_residents_numbers_are_masked_except_on_a_ticket_the_lawyer_owns(console):
+    console.add("zhang")
+    console.add("li")
+    console.add("boss", role="admin")
+    numbers = ("110101199003071234", "13812345678", "6222021234567890123")
+    tid = console.ticket("公司拖欠工资，我身份证 110101199003071234，电话13812345678，"
+                         "工资卡6222021234567890123")
+    zhang, li, boss = console.login("zhang"), console.login("li"), console.login("boss")
+
+    def shows_full(browser, path: str) -> bool:
+        html = browser.get(path).text
+        assert "110101********1234" in html or all(n in html for n in numbers), html
+        return all(n in html for n in numbers)
+
+    assert not shows_full(zhang, "/lawyer/")  # the queue list
+    assert not shows_full(zhang, f"/lawyer/tickets/{tid}")  # not claimed yet
+    post(zhang, f"/lawyer/tickets/{tid}/claim", f"/lawyer/tickets/{tid}")
+    assert shows_full(zhang, f"/lawyer/tickets/{tid}")  # its owner
+    assert not shows_full(zhang, "/lawyer/mine")  # lists stay masked, even one's own
+    assert not shows_full(li, f"/lawyer/tickets/{tid}")
+    assert not shows_full(boss, f"/lawyer/tickets/{tid}")
+    with Session(console.engine) as s:
+        s.execute(update(Ticket).where(Ticket.id == tid)
+                  .values(deadline_at=utcnow() - timedelta(minutes=1)))
+        s.commit()
+    assert not shows_full(boss, "/admin/overdue")
+
+
 def test_a_second_lawyer_cannot_claim_a_claimed_ticket(console):
     console.add("zhang", name="张律师")
     console.add("li", name="李律师")

@@ -138,6 +138,7 @@ def test_secrets_and_personal_numbers_stay_out_of_logs(wx_env_factory, caplog):
     caplog.handler.addFilter(PiiMaskingFilter())  # as logging_config() does on every handler
     with caplog.at_level(logging.DEBUG):
         env.sim.send_text("o_pii", "我身份证110101199003071234，电话13812345678，公司拖欠工资")
+        env.sim.send_text("o_pii", "工资卡6222021234567890123一直没有到账")
         env.sim.send_text("o_pii2", "转人工")
         env.sim.wait_for("o_pii2", 1)
         env.wait_outbox_settled()
@@ -147,7 +148,7 @@ def test_secrets_and_personal_numbers_stay_out_of_logs(wx_env_factory, caplog):
     access_token = env.sim.state.stable
     assert access_token
     for secret in (WX_TOKEN, WX_APP_SECRET, WX_AES_KEY, access_token, "110101199003071234",
-                   "13812345678"):
+                   "13812345678", "6222021234567890123"):
         assert secret not in text  # ... without secrets or full numbers
     assert "110101********1234" in text and "138****5678" in text
 
@@ -159,6 +160,22 @@ def test_mask_pii():
     assert "abcDEF123" not in masked and "access_token=***&x=1" in masked
     assert "1234-5678" not in masked and "5678" in masked
     assert "12345678" not in masked
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("卡号6222021234567890123", "卡号622202*********0123"),  # 19 digits
+    ("卡号 6222 0212 3456 7890", "卡号 622202******7890"),  # 16, in groups
+    ("卡号6222-0212-3456-7890-12", "卡号622202********9012"),  # 18 digits, like an ID
+    ("身份证１１０１０１１９９００３０７１２３４", "身份证110101********1234"),  # full-width
+    ("身份证１１０１０１１９９００３０７１２３Ｘ", "身份证110101********123X"),
+    ("身份证 110101 19900307 1234", "身份证 110101********1234"),  # with spaces
+    ("身份证 110101 1990 0307 123X", "身份证 110101********123X"),
+    ("电话 13812345678 110101199003071234", "电话 138****5678 110101********1234"),
+    ("手机１３８１２３４５６７８", "手机138****5678"),
+    ("订单 2024-01-15 12:30，金额 3000 元", "订单 2024-01-15 12:30，金额 3000 元"),
+])
+def test_bank_cards_full_width_and_spaced_numbers_are_masked(text, masked):
+    assert mask_pii(text) == masked
 
 
 def _record(name: str, msg: str, *args: object) -> logging.LogRecord:
