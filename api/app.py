@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import log_mask
 from api.background import BackgroundLoop
@@ -50,6 +51,30 @@ class Runtime:
     channel: Channel
     outbox: Outbox
     tokens: AccessTokenManager | None
+
+
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every response: JSON, static files, error
+    answers and the webhook's, not only the console's pages (ASGI, so streams pass as
+    they are)."""
+
+    HEADER = (b"x-content-type-options", b"nosniff")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != self.HEADER[0]]
+                message = {**message, "headers": [*headers, self.HEADER]}
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
 
 
 def check_settings(settings: WeChatSettings) -> None:
@@ -142,6 +167,7 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
 
     app = FastAPI(title="fazhi", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
+    app.add_middleware(NoSniff)
     handler = _LateHandler()
     app.include_router(make_router(handler))
     install_console(app)  # /login, /lawyer/, /admin/, /static/

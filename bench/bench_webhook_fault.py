@@ -96,7 +96,8 @@ def main() -> int:
     engine.dispose()
     print_latency(stats, elapsed)
     # Every callback answered with a 200 must be in the database.
-    missing = [k for k in stats.ok_keys if f"msg:{k}" not in stored and k not in stored]
+    stored_ids = {k.rsplit(":", 1)[-1] for k in stored if k.startswith("msg:")}  # msg:openid:id
+    missing = [k for k in stats.ok_keys if k not in stored_ids and k not in stored]
     print(f"killed at              {args.kill_at:.0f} s, down {events['up'] - events['killed']:.1f} s "
           f"(restart to healthy {events['restart_s']:.1f} s)")
     print(f"at the kill            {events['pending_at_kill']} outbox rows unsent, "

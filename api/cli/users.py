@@ -1,4 +1,4 @@
-"""``fazhi user add/list/disable``: staff accounts from the command line.
+"""``fazhi user add/list/disable/unlock``: staff accounts from the command line.
 
 A password is never taken from the command line (it would land in the shell history and
 the process list): it is read from stdin with ``--password-stdin`` or prompted for.
@@ -60,6 +60,12 @@ def cmd_user_disable(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    staff = _accounts(settings).unlock(args.username)
+    print(f"已解除锁定：{staff.username}（{staff.display_name}）")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # argparse's own type
     user = sub.add_parser("user", help="律师与管理员账号").add_subparsers(dest="action", required=True)
     # No abbreviations: "--password SECRET" must fail, not pass as --password-stdin.
@@ -76,3 +82,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # argparse's own type
     dis = user.add_parser("disable", help="停用账号（已登录的会话随即失效）")
     dis.add_argument("username")
     dis.set_defaults(func=cmd_user_disable)
+    unl = user.add_parser("unlock", help="解除因密码错误次数过多造成的锁定")
+    unl.add_argument("username")
+    unl.set_defaults(func=cmd_user_unlock)

@@ -90,11 +90,6 @@ class AccountLocked(AccountError):
         super().__init__("登录失败次数过多，账号已临时锁定，请稍后再试")
 
 
-class AccountDisabled(AccountError):
-    def __init__(self) -> None:
-        super().__init__("该账号已停用，请联系管理员")
-
-
 class UserExists(AccountError, ValueError):
     def __init__(self, username: str) -> None:
         super().__init__(f"用户名已存在：{username}")
@@ -168,29 +163,28 @@ class Accounts:
             raise UserExists(username) from exc
 
     def authenticate(self, username: str, password: str) -> Staff:
-        """The staff member, or InvalidCredentials / AccountLocked / AccountDisabled.
+        """The staff member, or InvalidCredentials / AccountLocked.
 
         Each guess first takes one of the ``max_failures`` slots of the window in a single
         conditional UPDATE, before the (slow) hash is checked; so however many requests
-        arrive at once, at most ``max_failures`` passwords are checked per lockout window."""
+        arrive at once, at most ``max_failures`` passwords are checked per lockout window.
+        A disabled account answers exactly like a wrong password (no password oracle)."""
         now = utcnow()
         with self._sessions() as s:
-            found = s.execute(select(User.id, User.password_hash)
+            found = s.execute(select(User.id, User.password_hash, User.active)
                               .where(User.username == username.strip())).first()
         if found is None:
             self._verify(self._dummy_hash, password)
             raise InvalidCredentials()
-        user_id, stored = found
+        user_id, stored, active = found
         locked_until = self._take_guess(user_id, now)
-        if not self._verify(stored, password):
+        if not (self._verify(stored, password) and active):
             if locked_until is not None:  # this guess was the last one of the window
                 raise AccountLocked(locked_until)
             raise InvalidCredentials()
         with self._sessions.begin() as s:
             user = s.get(User, user_id)
             assert user is not None
-            if not user.active:
-                raise AccountDisabled()
             user.failed_logins = 0
             user.locked_until = None
             if self._hasher.check_needs_rehash(user.password_hash):
@@ -265,6 +259,15 @@ class Accounts:
             user.active = active
             if active:
                 user.failed_logins, user.locked_until = 0, None
+            return _staff(user)
+
+    def unlock(self, username: str) -> Staff:
+        """Lift a lockout now (anyone can lock an account with wrong passwords)."""
+        with self._sessions.begin() as s:
+            user = s.scalar(select(User).where(User.username == username.strip()))
+            if user is None:
+                raise UserNotFound(username)
+            user.failed_logins, user.locked_until = 0, None
             return _staff(user)
 
     def set_password(self, username: str, password: str) -> None:

@@ -76,10 +76,12 @@ class WeChatMessage:
     @property
     def dedupe_key(self) -> str:
         # WeChat's documented rule: messages by MsgId, events by FromUserName + CreateTime.
-        # The event and its key are added (hashed, to bound the length): a retry repeats
-        # them exactly, while two different menu clicks in one second stay two events.
+        # The sender is part of a message's key too, so that one resident's MsgId (or a
+        # forged one) cannot suppress another's message; a retry repeats both.  The event
+        # and its key are added (hashed, to bound the length): a retry repeats them exactly,
+        # while two different menu clicks in one second stay two events.
         if self.msg_type != "event" and self.msg_id:
-            return f"msg:{self.msg_id}"
+            return f"msg:{self.from_user}:{self.msg_id}"
         return event_dedupe_key(self.from_user, self.create_time, self.event,
                                 self.fields.get("EventKey", ""))
 

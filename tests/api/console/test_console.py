@@ -610,6 +610,24 @@ def test_static_assets_are_served_locally(console):
     assert home.status_code == 303 and home.headers["location"] == "/lawyer/"
 
 
+def test_every_kind_of_response_forbids_content_sniffing(console):
+    console.add("zhang")
+    zhang = console.login("zhang")
+    responses = {
+        "json": console.client.get("/healthz"),
+        "json error": console.client.get("/lawyer/api/revision",
+                                          headers={"Accept": "application/json"}),
+        "static": console.client.get("/static/console.js"),
+        "not found": console.client.get("/no/such/page"),
+        "static not found": console.client.get("/static/nope.js"),
+        "webhook refusal": console.client.post("/wechat", content=b"<xml/>"),
+        "page": zhang.get("/lawyer/"),
+        "redirect": console.client.get("/", follow_redirects=False),
+    }
+    for kind, resp in responses.items():
+        assert resp.headers.get("x-content-type-options") == "nosniff", (kind, resp.status_code)
+
+
 def test_a_form_posted_after_the_session_ended_comes_back_to_its_page(console):
     tid = console.ticket("公司拖欠工资不发怎么办")
     anonymous = console.browser()

@@ -105,5 +105,14 @@ def test_redis_dedupe_path(wx_env_factory):
     first, second = _post_same(env, fields, 2)
     assert "工资" in first.text
     assert env.sim.read_reply(second.text, "o_redis") == env.sim.read_reply(first.text, "o_redis")
-    assert redis.Redis.from_url(url).exists("fazhi:wx:seen:msg:900999")
+    assert redis.Redis.from_url(url).exists("fazhi:wx:seen:msg:o_redis:900999")
     assert env.count(InboundMessage) == 1 and env.count(OutboxMessage) == 1
+
+
+def test_one_residents_msgid_does_not_suppress_anothers_message(wx_env):
+    """MsgIds are WeChat's, per account; a retry repeats sender and MsgId together."""
+    for openid in ("o_first", "o_second"):
+        fields = wx_env.sim.message_fields("text", openid, "公司拖欠工资怎么办", msg_id="900555")
+        d = wx_env.sim.deliver(fields, attempts=1)
+        assert d.ok and d.reply and "工资" in d.reply
+    assert [r.openid for r in wx_env.inbound()] == ["o_first", "o_second"]

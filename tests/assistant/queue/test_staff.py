@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from api.settings import Settings
 from assistant.queue.staff import (
-    AccountDisabled,
     AccountLocked,
     Accounts,
     InvalidAccount,
@@ -199,16 +198,31 @@ def test_at_most_max_failures_guesses_are_checked_however_many_arrive_at_once(en
     assert len(hasher.checked) == 3
 
 
-def test_a_disabled_account_cannot_sign_in_but_a_wrong_password_reveals_nothing(engine):
+def test_a_disabled_account_gets_the_same_answer_as_a_wrong_password(engine):
     accounts = make_accounts(engine)
     accounts.add("zhang", PASSWORD, "张律师", "lawyer")
     assert accounts.disable("zhang").active is False
-    with pytest.raises(AccountDisabled):
+    with pytest.raises(InvalidCredentials) as right:  # no oracle for the password
         accounts.authenticate("zhang", PASSWORD)
-    with pytest.raises(InvalidCredentials):
+    with pytest.raises(InvalidCredentials) as wrong:
         accounts.authenticate("zhang", "guess")
+    assert str(right.value) == str(wrong.value) == "用户名或密码错误"
     accounts.enable("zhang")
     assert accounts.authenticate("zhang", PASSWORD).active
+
+
+def test_unlock_lifts_a_lockout_at_once(engine):
+    accounts = make_accounts(engine, max_failures=2)
+    accounts.add("zhang", PASSWORD, "张律师", "lawyer")
+    for _ in range(2):
+        with pytest.raises((InvalidCredentials, AccountLocked)):
+            accounts.authenticate("zhang", "guess")
+    with pytest.raises(AccountLocked):
+        accounts.authenticate("zhang", PASSWORD)
+    assert accounts.unlock("zhang").username == "zhang"
+    assert accounts.authenticate("zhang", PASSWORD).username == "zhang"
+    with pytest.raises(UserNotFound):
+        accounts.unlock("nobody")
 
 
 def test_lawyers_are_the_active_lawyer_accounts(engine):
@@ -310,9 +324,25 @@ def test_user_add_list_disable_end_to_end(tmp_path):
 
     engine = make_engine(Settings(data_dir=tmp_path).storage.sqlalchemy_url)
     accounts = Accounts(engine)
-    with pytest.raises(AccountDisabled):
+    with pytest.raises(InvalidCredentials):  # disabled: the same answer as a wrong password
         accounts.authenticate("zhang", PASSWORD)
     assert accounts.authenticate("boss", PASSWORD).is_admin
+    engine.dispose()
+
+
+def test_user_unlock_clears_a_lockout_from_the_command_line(tmp_path):
+    out = fazhi(tmp_path, "user", "add", "zhang", "--role", "lawyer", "--name", "张律师",
+                "--password-stdin", stdin=PASSWORD + "\n")
+    assert out.returncode == 0, out.stderr
+    engine = make_engine(Settings(data_dir=tmp_path).storage.sqlalchemy_url)
+    accounts = Accounts(engine, max_failures=1)
+    with pytest.raises(AccountLocked):
+        accounts.authenticate("zhang", "guess")
+    out = fazhi(tmp_path, "user", "unlock", "zhang")
+    assert out.returncode == 0 and "已解除锁定：zhang（张律师）" in out.stdout, out.stderr
+    assert accounts.authenticate("zhang", PASSWORD).username == "zhang"
+    missing = fazhi(tmp_path, "user", "unlock", "nobody")
+    assert missing.returncode == 2 and "没有这个用户：nobody" in missing.stderr
     engine.dispose()
 
 
