@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -84,22 +85,32 @@ def claim_race(engine: Engine, rounds: int, lawyers: int) -> None:
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def wait_until(check, timeout_s: float = 10.0) -> None:
+def wait_until(check: Callable[[], object], timeout_s: float = 30.0,
+               what: str = "condition") -> None:
+    """Wait for asynchronous work by its result, never for a fixed time: a busy machine is
+    slower, not wrong."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout_s:.0f} s")
         time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def last_reply(desk: Desk, ticket_id: int, staff: Staff):
     return [m for m in desk.ticket(ticket_id, staff).messages if m.direction == "lawyer"][-1]
 
 
-def the_ticket(engine, openid: str) -> Ticket:
+def ticket_of(engine: Engine, openid: str) -> Ticket | None:
     with Session(engine) as s:
-        return s.scalars(select(Ticket).where(Ticket.openid == openid)).one()
+        return s.scalars(select(Ticket).where(Ticket.openid == openid)).one_or_none()
+
+
+def the_ticket(engine: Engine, openid: str) -> Ticket:
+    """The resident's ticket, once the channel has created it (it answers asynchronously)."""
+    wait_until(lambda: ticket_of(engine, openid) is not None, what=f"a ticket for {openid}")
+    ticket = ticket_of(engine, openid)
+    assert ticket is not None
+    return ticket
 
 
 def token_race(managers: list[AccessTokenManager], per_manager: int = 4) -> set[str]:

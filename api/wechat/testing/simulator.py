@@ -176,7 +176,7 @@ class WeChatSimulator:
     def texts(self, openid: str) -> list[str]:
         return [m["content"] for m in self.transcript(openid)]
 
-    def wait_for(self, openid: str, n: int, timeout_s: float = 10.0) -> list[str]:
+    def wait_for(self, openid: str, n: int, timeout_s: float = 30.0) -> list[str]:
         """Wait until the resident has seen at least ``n`` messages (passive + custom)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -99,7 +99,7 @@ def login(chromium, env, username: str, viewport: dict | None = None):
     return page
 
 
-def wait_ticket(env, openid: str, timeout_s: float = 15.0) -> Ticket:
+def wait_ticket(env, openid: str, timeout_s: float = 30.0) -> Ticket:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with Session(env.engine) as s:
@@ -110,7 +110,7 @@ def wait_ticket(env, openid: str, timeout_s: float = 15.0) -> Ticket:
     raise AssertionError(f"no ticket for {openid}")
 
 
-def wait_text(env, openid: str, needle: str, timeout_s: float = 15.0) -> str:
+def wait_text(env, openid: str, needle: str, timeout_s: float = 30.0) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for text in env.sim.texts(openid):

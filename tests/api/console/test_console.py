@@ -123,7 +123,7 @@ def flash_of(html: str) -> str:
     return match.group(1) if match else ""
 
 
-def eventually(check, timeout_s: float = 10.0) -> None:
+def eventually(check, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         if time.monotonic() > deadline:

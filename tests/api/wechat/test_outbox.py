@@ -11,7 +11,7 @@ from api.wechat.protocol.client import WeChatApi
 from assistant.reply import WECHAT_MAX_BYTES
 from knowledge.db import make_engine
 from tests.conftest import LONG_FAQ_QUESTION, WX_APP_ID, WX_APP_SECRET, redis_or_skip
-from tests.helpers import token_race
+from tests.helpers import token_race, wait_until
 
 
 def test_slow_answer_goes_async_through_custom_send(wx_env_factory):
@@ -154,7 +154,7 @@ def test_outbox_resumes_after_restart(wx_env_factory):
     env = wx_env_factory(wechat_reply_budget_s=0.0)
     env.sim.state.inject("custom_send", http_status=503, count_=1000)  # WeChat API is down
     env.sim.send_text("o_restart", "房东不退押金怎么办")
-    time.sleep(0.5)
+    wait_until(lambda: env.outbox("o_restart"), what="the answer in the outbox")
     env.server.stop()  # the worker goes away with the message unsent
     [row] = env.outbox("o_restart")
     assert row.status in ("pending", "sending")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from api.wechat.models import InboundMessage, OutboxMessage
 from assistant.queue.models import Ticket
 from tests.conftest import redis_or_skip
+from tests.helpers import wait_until
 
 
 def _post_same(env, fields, n: int) -> list[httpx.Response]:
@@ -39,7 +39,10 @@ def test_simulated_timeout_retries_are_deduplicated(wx_env_factory):
     env = wx_env_factory(callback_timeout_s=0.001)
     d = env.sim.send_text("o_slowpoke", "公司拖欠工资怎么办")
     assert len(d.attempts) == 3
-    time.sleep(0.5)
+    # The simulator gave up on every attempt before the service had even stored the message:
+    # wait for it to be stored, then answered.
+    wait_until(lambda: env.count(InboundMessage) >= 1, what="the message stored")
+    env.wait_outbox_settled()
     assert env.count(InboundMessage) == 1
     assert env.count(OutboxMessage) == 1  # one answer, whatever the attempts saw
 

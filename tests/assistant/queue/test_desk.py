@@ -374,9 +374,7 @@ def test_the_service_runs_the_sweeper_and_its_desk(wx_env_factory, receiver):
     assert isinstance(env.server.server.config.app.state.desk, Desk)
     d = env.sim.send_text("o_sweep", "转人工")
     assert "咨询单号" in d.reply
-    deadline = time.monotonic() + 10
-    while not receiver.received and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: receiver.received, what="the overdue alert")
     assert [p["event"] for _, p in receiver.received] == ["ticket_overdue"]
     env.server.stop()  # shutdown stops the sweeper thread
     assert not [t for t in threading.enumerate() if t.name == "overdue-sweeper" and t.is_alive()]
