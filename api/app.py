@@ -77,6 +77,13 @@ class NoSniff:
         await self.app(scope, receive, send_nosniff)
 
 
+async def internal_error(_request: Request, _exc: Exception) -> Response:
+    """The last-resort 500: Starlette sends it from outside every middleware, so it sets
+    ``nosniff`` itself; the exception is still logged by the server."""
+    return Response("服务暂时出现问题，请稍后再试。", status_code=500, media_type="text/plain; charset=utf-8",
+                    headers={"X-Content-Type-Options": "nosniff"})
+
+
 def check_settings(settings: WeChatSettings) -> None:
     if not settings.wechat_token:
         raise ConfigError("FAZHI_WECHAT_TOKEN is not set")
@@ -168,6 +175,7 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
     app = FastAPI(title="fazhi", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.add_middleware(NoSniff)
+    app.add_exception_handler(Exception, internal_error)
     handler = _LateHandler()
     app.include_router(make_router(handler))
     install_console(app)  # /login, /lawyer/, /admin/, /static/

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.references import Reference
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     ANSWER = "answer"
     SUGGEST = "suggest"
     ESCALATE = "escalate"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ DENSE_WEIGHT = 0.5
 DENSE_QUERY_CHARS = 256
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     BM25 = "bm25"
     DENSE = "dense"
     HYBRID = "hybrid"

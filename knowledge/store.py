@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ class AmbiguousEntry(LookupError):
     """An external id that several kinds of entry share."""
 
 
-class UpsertResult(str, Enum):
+class UpsertResult(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"

@@ -1,10 +1,10 @@
 """Fixed vocabularies of the knowledge base."""
 from __future__ import annotations
 
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     FAQ = "faq"
     CASE = "case"
     ARTICLE = "article"
