@@ -10,9 +10,8 @@ from fastapi.responses import RedirectResponse
 
 from api.console.auth import Principal
 from api.console.render import back
-from api.deps import accounts_of
 from assistant.queue.errors import QueueError, TicketNotFound
-from assistant.queue.staff import UserNotFound
+from assistant.queue.staff import Accounts, UserNotFound
 
 MAX_ID = 2**31 - 1  # ids beyond any row (and beyond what the databases' integers hold)
 
@@ -47,10 +46,10 @@ def staff_id_of(value: str) -> int | None:
     return int(value)
 
 
-def name_of(request: Request, user_id: int | None) -> str:
+def name_of(accounts: Accounts, user_id: int | None) -> str:
     if user_id is None:
         return "待接单池"
     try:
-        return accounts_of(request).get(user_id).display_name
+        return accounts.get(user_id).display_name
     except UserNotFound:
         return f"#{user_id}"

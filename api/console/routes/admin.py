@@ -10,23 +10,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.console.auth import require_admin, safe_next
 from api.console.forms import act, name_of, staff_id_of
 from api.console.render import back, render
-from api.deps import AdminPrincipal, accounts_of, desk_of
+from api.deps import AccountsDep, AdminPrincipal, DeskDep
 
 
 def admin_home(principal: AdminPrincipal) -> RedirectResponse:
     return RedirectResponse("/admin/overdue", status_code=303)
 
 
-def overdue_page(request: Request, principal: AdminPrincipal) -> HTMLResponse:
-    desk = desk_of(request)
+def overdue_page(request: Request, principal: AdminPrincipal, desk: DeskDep,
+                 accounts: AccountsDep) -> HTMLResponse:
     return render(request, "overdue.html", {
-        "rows": desk.overdue(), "lawyers": accounts_of(request).lawyers(),
+        "rows": desk.overdue(), "lawyers": accounts.lawyers(),
         "revision": desk.revision(), "nav": "overdue",
     }, principal)
 
 
-def reassign(request: Request, ticket_id: int, principal: AdminPrincipal, to: str = Form(""),
-             back_to: str = Form("")) -> RedirectResponse:
+def reassign(request: Request, ticket_id: int, principal: AdminPrincipal, desk: DeskDep,
+             accounts: AccountsDep, to: str = Form(""), back_to: str = Form("")) -> RedirectResponse:
     target = safe_next(back_to or "/admin/overdue")
     try:
         to_id = staff_id_of(to)
@@ -35,8 +35,8 @@ def reassign(request: Request, ticket_id: int, principal: AdminPrincipal, to: st
     if to_id is None:
         return back(request, principal, target, "error", "请选择改派的律师")
     return act(request, principal, ticket_id,
-                f"咨询单已改派给 {name_of(request, to_id)}",
-                lambda: desk_of(request).reassign(ticket_id, principal.staff, to_id), target)
+                f"咨询单已改派给 {name_of(accounts, to_id)}",
+                lambda: desk.reassign(ticket_id, principal.staff, to_id), target)
 
 
 def router() -> APIRouter:

@@ -7,14 +7,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CsrfRejected, check_csrf, safe_next
+from api.console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CsrfRejected, WebAuth, check_csrf, safe_next
 from api.console.render import render
-from api.deps import web_auth_of
+from api.deps import WebAuthDep
 from assistant.queue.staff import AccountError, AccountLocked
 from knowledge.timeutil import CHINA_TZ
 
 
-def _login_page(request: Request, error: str = "", next_: str = "", username: str = "",
+def _login_page(request: Request, auth: WebAuth, error: str = "", next_: str = "", username: str = "",
                 status_code: int = 200) -> HTMLResponse:
     # Login CSRF: a double-submit token in a cookie of its own (there is no session yet).
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
@@ -22,7 +22,7 @@ def _login_page(request: Request, error: str = "", next_: str = "", username: st
                                                "username": username, "csrf_token": token},
                       status_code=status_code)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600,
-                        **web_auth_of(request).cookie_options(request))
+                        **auth.cookie_options(request))
     return response
 
 
@@ -30,29 +30,28 @@ def home() -> RedirectResponse:
     return RedirectResponse("/lawyer/", status_code=303)
 
 
-def login_form(request: Request, next: str = "") -> Response:  # query name
-    if web_auth_of(request).resolve(request.cookies.get(SESSION_COOKIE)) is not None:
+def login_form(request: Request, auth: WebAuthDep, next: str = "") -> Response:  # query name
+    if auth.resolve(request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse(safe_next(next or None), status_code=303)
-    return _login_page(request, next_=next)
+    return _login_page(request, auth, next_=next)
 
 
-def login_submit(request: Request, username: str = Form(""), password: str = Form(""),
-                 csrf_token: str = Form(""), next: str = Form("")) -> Response:
+def login_submit(request: Request, auth: WebAuthDep, username: str = Form(""),
+                 password: str = Form(""), csrf_token: str = Form(""), next: str = Form("")) -> Response:
     try:
         check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE) or "", csrf_token)
     except CsrfRejected as exc:
-        return _login_page(request, str(exc), next, username, status_code=403)
+        return _login_page(request, auth, str(exc), next, username, status_code=403)
     if not username.strip() or not password:
-        return _login_page(request, "请输入用户名和密码", next, username, status_code=400)
-    auth = web_auth_of(request)
+        return _login_page(request, auth, "请输入用户名和密码", next, username, status_code=400)
     try:
         token, _staff = auth.login(username, password)
     except AccountLocked as exc:
         until = exc.until.astimezone(CHINA_TZ)
-        return _login_page(request, f"{exc}（{until:%H:%M} 后可再次登录）", next, username,
+        return _login_page(request, auth, f"{exc}（{until:%H:%M} 后可再次登录）", next, username,
                            status_code=429)
     except AccountError as exc:
-        return _login_page(request, str(exc), next, username, status_code=401)
+        return _login_page(request, auth, str(exc), next, username, status_code=401)
     response = RedirectResponse(safe_next(next or None), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(auth.lifetime.total_seconds()),
                         **auth.cookie_options(request))
@@ -60,9 +59,8 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
     return response
 
 
-async def logout(request: Request) -> Response:
+async def logout(request: Request, auth: WebAuthDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    auth = web_auth_of(request)
     principal = await run_in_threadpool(auth.resolve, token)
     if principal is not None:
         form = await request.form()

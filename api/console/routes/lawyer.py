@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from api.console.auth import Principal, require_lawyer
 from api.console.forms import MAX_ID, act, name_of, staff_id_of, ticket_url
 from api.console.render import MAX_REPLY_CHARS, STATS_DEFAULT_DAYS, back, render
-from api.deps import LawyerPrincipal, accounts_of, desk_of
+from api.deps import AccountsDep, DeskDep, LawyerPrincipal
+from assistant.queue.desk import Desk
 from assistant.queue.errors import TicketNotFound
 from assistant.queue.lifecycle import PRIORITY_LABELS
 from knowledge.taxonomy import CATEGORIES
@@ -34,9 +35,8 @@ def _filters(request: Request) -> dict[str, Any]:
     }
 
 
-def _queue_page(request: Request, principal: Principal, scope: str, nav: str,
+def _queue_page(request: Request, principal: Principal, desk: Desk, scope: str, nav: str,
                 title: str) -> HTMLResponse:
-    desk = desk_of(request)
     f = _filters(request)
     if scope == "mine":
         f["scope"] = "mine"
@@ -52,24 +52,22 @@ def _queue_page(request: Request, principal: Principal, scope: str, nav: str,
     }, principal)
 
 
-def queue_page(request: Request, principal: LawyerPrincipal) -> HTMLResponse:
-    return _queue_page(request, principal, "open", "queue", "待办咨询")
+def queue_page(request: Request, principal: LawyerPrincipal, desk: DeskDep) -> HTMLResponse:
+    return _queue_page(request, principal, desk, "open", "queue", "待办咨询")
 
 
-def mine_page(request: Request, principal: LawyerPrincipal) -> HTMLResponse:
-    return _queue_page(request, principal, "mine", "mine", "我的咨询单")
+def mine_page(request: Request, principal: LawyerPrincipal, desk: DeskDep) -> HTMLResponse:
+    return _queue_page(request, principal, desk, "mine", "mine", "我的咨询单")
 
 
-def revision(request: Request, principal: LawyerPrincipal) -> JSONResponse:
+def revision(principal: LawyerPrincipal, desk: DeskDep) -> JSONResponse:
     """Polled by console.js: when it changes, the page's live region is refreshed."""
-    desk = desk_of(request)
     return JSONResponse({"revision": desk.revision(), "overdue": len(desk.overdue())},
                         headers={"Cache-Control": "no-store"})
 
 
-def ticket_page(request: Request, ticket_id: int,
-                principal: LawyerPrincipal) -> HTMLResponse:
-    desk = desk_of(request)
+def ticket_page(request: Request, ticket_id: int, principal: LawyerPrincipal, desk: DeskDep,
+                accounts: AccountsDep) -> HTMLResponse:
     try:
         if not 1 <= ticket_id <= MAX_ID:
             raise TicketNotFound(ticket_id)
@@ -78,7 +76,7 @@ def ticket_page(request: Request, ticket_id: int,
         return render(request, "error.html", {"title": "咨询单不存在",
                                               "message": f"没有编号为 {ticket_id} 的咨询单。"},
                       principal, status_code=404)
-    staff = accounts_of(request).list()
+    staff = accounts.list()
     lawyers = [s for s in staff if s.role == "lawyer" and s.active and s.id != principal.staff.id]
     last_reply = next((m.content for m in reversed(page.messages) if m.direction == "lawyer"), "")
     return render(request, "ticket.html", {
@@ -87,53 +85,52 @@ def ticket_page(request: Request, ticket_id: int,
     }, principal)
 
 
-def claim(request: Request, ticket_id: int,
-          principal: LawyerPrincipal) -> RedirectResponse:
+def claim(request: Request, ticket_id: int, principal: LawyerPrincipal,
+          desk: DeskDep) -> RedirectResponse:
     return act(request, principal, ticket_id, "已接单：您现在是该咨询单的负责律师，请尽快答复",
-                lambda: desk_of(request).claim(ticket_id, principal.staff))
+                lambda: desk.claim(ticket_id, principal.staff))
 
 
-def reply(request: Request, ticket_id: int, principal: LawyerPrincipal,
+def reply(request: Request, ticket_id: int, principal: LawyerPrincipal, desk: DeskDep,
           text: str = Form("")) -> RedirectResponse:
     if len(text) > MAX_REPLY_CHARS:
         return back(request, principal, ticket_url(ticket_id), "error",
                     f"答复过长（{len(text)} 字），请控制在 {MAX_REPLY_CHARS} 字以内")
     return act(request, principal, ticket_id, "答复已提交，正在通过微信发送给居民",
-                lambda: desk_of(request).reply(ticket_id, principal.staff, text))
+                lambda: desk.reply(ticket_id, principal.staff, text))
 
 
-def transfer(request: Request, ticket_id: int, principal: LawyerPrincipal, to: str = Form(""),
-             note: str = Form("")) -> RedirectResponse:
+def transfer(request: Request, ticket_id: int, principal: LawyerPrincipal, desk: DeskDep,
+             accounts: AccountsDep, to: str = Form(""), note: str = Form("")) -> RedirectResponse:
     try:
         to_id = staff_id_of(to)
     except ValueError:
         return back(request, principal, ticket_url(ticket_id), "error", "请选择要转交的律师")
-    text = "已退回待接单池" if to_id is None else f"已转交给 {name_of(request, to_id)}"
+    text = "已退回待接单池" if to_id is None else f"已转交给 {name_of(accounts, to_id)}"
     return act(request, principal, ticket_id, text,
-                lambda: desk_of(request).transfer(ticket_id, principal.staff, to_id, note.strip()))
+                lambda: desk.transfer(ticket_id, principal.staff, to_id, note.strip()))
 
 
-def close(request: Request, ticket_id: int,
-          principal: LawyerPrincipal) -> RedirectResponse:
+def close(request: Request, ticket_id: int, principal: LawyerPrincipal,
+          desk: DeskDep) -> RedirectResponse:
     return act(request, principal, ticket_id, "咨询单已办结",
-                lambda: desk_of(request).close(ticket_id, principal.staff))
+                lambda: desk.close(ticket_id, principal.staff))
 
 
-def reopen(request: Request, ticket_id: int,
-           principal: LawyerPrincipal) -> RedirectResponse:
+def reopen(request: Request, ticket_id: int, principal: LawyerPrincipal,
+           desk: DeskDep) -> RedirectResponse:
     return act(request, principal, ticket_id, "咨询单已重新打开",
-                lambda: desk_of(request).reopen(ticket_id, principal.staff))
+                lambda: desk.reopen(ticket_id, principal.staff))
 
 
-def draft_entry(request: Request, ticket_id: int, principal: LawyerPrincipal,
+def draft_entry(request: Request, ticket_id: int, principal: LawyerPrincipal, desk: DeskDep,
                 question: str = Form(""), answer: str = Form("")) -> RedirectResponse:
     if not question.strip() or not answer.strip():
         return back(request, principal, ticket_url(ticket_id), "error",
                     "转为知识条目需要填写问题和答案")
     return act(request, principal, ticket_id,
                 lambda entry_id: f"已生成知识条目草稿（编号 {entry_id}），等待管理员审核发布",
-                lambda: desk_of(request).draft_entry(ticket_id, principal.staff,
-                                                   question.strip(), answer.strip()))
+                lambda: desk.draft_entry(ticket_id, principal.staff, question.strip(), answer.strip()))
 
 
 def _day(value: str | None, default: date) -> tuple[date, bool]:
@@ -146,7 +143,7 @@ def _day(value: str | None, default: date) -> tuple[date, bool]:
     return (day, True) if 2000 <= day.year <= 2100 else (default, False)
 
 
-def stats_page(request: Request, principal: LawyerPrincipal) -> HTMLResponse:
+def stats_page(request: Request, principal: LawyerPrincipal, desk: DeskDep) -> HTMLResponse:
     today = datetime.now(CHINA_TZ).date()
     first, ok_first = _day(request.query_params.get("from"),
                            today - timedelta(days=STATS_DEFAULT_DAYS - 1))
@@ -155,7 +152,6 @@ def stats_page(request: Request, principal: LawyerPrincipal) -> HTMLResponse:
     if last < first:
         first, last = last, first
     start, end = china_days(first, last)  # the last day included
-    desk = desk_of(request)
     mine = desk.stats(principal.staff.id, start, end)
     overall, per_lawyer = None, []
     if principal.staff.is_admin:
