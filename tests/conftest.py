@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from api.app import create_app
@@ -19,6 +20,7 @@ from api.settings import Settings
 from api.wechat.models import InboundMessage, OutboxMessage
 from api.wechat.testing import WeChatSimulator
 from knowledge.db import make_engine
+from tests.helpers import Console, copy_sqlite
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -262,3 +264,40 @@ def redis_or_skip(url: str = "redis://127.0.0.1:6379/15") -> str:
 
 def http_client() -> httpx.Client:
     return httpx.Client(timeout=10)
+
+
+# -- the console over HTTP (TestClient on the real app) ------------------------------------
+
+@pytest.fixture(scope="session")
+def console_kb(tmp_path_factory):
+    """The seed knowledge base (hashing embedder), built once; each test copies its
+    database so candidate texts resolve against the same entry ids."""
+    from assistant.service import open_assistant
+
+    root = tmp_path_factory.mktemp("console_kb")
+    assistant = open_assistant(Settings(data_dir=root, embed_model="hashing"),
+                               progress=lambda _m: None, show_progress=False)
+    return assistant, root / "fazhi.db"
+
+
+@pytest.fixture
+def console(console_kb, tmp_path):
+    assistant, db = console_kb
+    data = tmp_path / "data"
+    data.mkdir()
+    copy_sqlite(db, data / "fazhi.db")
+    settings = Settings(data_dir=data, embed_model="hashing", wechat_token="console-test")
+    app = create_app(settings, assistant=assistant)
+    with TestClient(app) as client:
+        yield Console(app, client, settings, assistant)
+
+
+@pytest.fixture
+def pg_console(console_kb, tmp_path, pg_url):
+    """The console on PostgreSQL (an empty knowledge base there: candidates have no text)."""
+    assistant, _db = console_kb
+    settings = Settings(data_dir=tmp_path / "data", database_url=pg_url, embed_model="hashing",
+                        wechat_token="console-test")
+    app = create_app(settings, assistant=assistant)
+    with TestClient(app) as client:
+        yield Console(app, client, settings, assistant)

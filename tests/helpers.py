@@ -1,15 +1,22 @@
 """Helpers shared by several test modules (fixtures live in ``conftest.py``)."""
 from __future__ import annotations
 
+import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from api.settings import Settings
 from api.wechat.access_token import AccessTokenManager
 from assistant.outcome import Candidate, Decision, Outcome
 from assistant.queue import intake as tickets
@@ -128,3 +135,96 @@ def token_race(managers: list[AccessTokenManager], per_manager: int = 4) -> set[
     for t in threads:
         t.join()
     return got
+
+
+# -- the console over HTTP ---------------------------------------------------------------
+
+PASSWORD = "lawyer-pass-2024"  # the console test accounts' password
+XSS = "<script>alert(1)</script>"
+
+
+def copy_sqlite(src: Path, dst: Path) -> None:
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+
+
+@dataclass
+class Console:
+    app: object
+    client: TestClient
+    settings: Settings
+    assistant: object
+
+    @property
+    def engine(self):
+        return self.app.state.desk.engine
+
+    def add(self, username: str, role: str = "lawyer", name: str | None = None,
+            **kw) -> Staff:
+        return self.app.state.accounts.add(username, PASSWORD, name or username, role, **kw)
+
+    def browser(self, base_url: str = "http://testserver") -> TestClient:
+        """Another browser (its own cookie jar) on the same running app."""
+        return TestClient(self.app, base_url=base_url)
+
+    def login(self, username: str, client: TestClient | None = None,
+              password: str = PASSWORD) -> TestClient:
+        client = client or self.browser()
+        page = client.get("/login")
+        r = client.post("/login", data={"username": username, "password": password,
+                                        "csrf_token": csrf_of(page.text), "next": ""},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+        return client
+
+    def ticket(self, question: str, openid: str = "o_resident_0001", **fields) -> int:
+        outcome = self.assistant.respond(question)
+        with Session(self.engine) as s, s.begin():
+            t = tickets.create_ticket(s, openid, question, outcome, None)
+            for key, value in fields.items():
+                setattr(t, key, value)
+            s.flush()
+            return t.id
+
+    def row(self, ticket_id: int) -> Ticket:
+        with Session(self.engine) as s:
+            return s.get(Ticket, ticket_id)
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def flash_of(html: str) -> str:
+    match = re.search(r'class="flash flash-\w+"[^>]*>([^<]*)<', html)
+    return match.group(1) if match else ""
+
+
+def post(client: TestClient, path: str, page: str, **data) -> str:
+    """Submit a form as the page would (with the CSRF token it carries), follow the redirect."""
+    r = client.post(path, data={"csrf_token": csrf_of(client.get(page).text), **data})
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def all_routes(routes, prefix: str = "") -> list[tuple[str, str]]:
+    """(method, path) of every API route, also inside included routers (FastAPI >= 0.13x
+    keeps them as nested router objects instead of copying them into ``app.routes``)."""
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found += [(m, prefix + route.path) for m in sorted(route.methods)]
+        elif hasattr(route, "original_router"):
+            found += all_routes(route.original_router.routes,
+                                prefix + route.include_context.prefix)
+    return found
+
+
+def console_routes(app) -> list[tuple[str, str]]:
+    found = [r for r in all_routes(app.routes) if r[1].startswith(("/lawyer", "/admin"))]
+    # Cross-check with the routes FastAPI itself documents: none may be missed.
+    documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
+    assert {r for r in documented if r[1].startswith(("/lawyer", "/admin"))} <= set(found)
+    return found
