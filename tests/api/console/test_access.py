@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -111,6 +112,18 @@ def test_every_kind_of_response_forbids_content_sniffing(console):
     }
     for kind, resp in responses.items():
         assert resp.headers.get("x-content-type-options") == "nosniff", (kind, resp.status_code)
+
+
+def test_an_unexpected_error_answers_500_without_a_trace_and_forbids_sniffing(console):
+    def boom() -> None:
+        raise RuntimeError("internal detail")
+
+    console.app.add_api_route("/_boom", boom)
+    with TestClient(console.app, raise_server_exceptions=False) as client:
+        resp = client.get("/_boom")
+    assert resp.status_code == 500 and "internal detail" not in resp.text and "稍后再试" in resp.text
+    assert resp.headers.get("x-content-type-options") == "nosniff"
+
 
 def test_static_assets_are_served_locally(console):
     css = console.client.get("/static/console.css")
