@@ -95,8 +95,7 @@ def find_references(retriever: Retriever, store: KnowledgeStore, result: SearchR
 
 
 def _search(retriever: Retriever, result: SearchResult, kind: Kind, k: int) -> list[Hit]:
-    return retriever.search(result.normalized_query, k=k, mode=result.mode, kinds=[kind.value],
-                            query_vector=result.query_vector).hits
+    return retriever.rerank(result, k=k, kinds=[kind.value]).hits
 
 
 def _is_current_article(entry: Entry) -> bool:

@@ -7,7 +7,7 @@ keeps how far ahead the leader is, which the confidence model needs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -61,6 +61,9 @@ class SearchResult:
     tokens: list[str]
     mode: Mode
     query_vector: np.ndarray | None = None  # the one query embedding, for reuse
+    # Every document's normalised BM25 and dense score: another kind is ranked from these.
+    lexical_scores: np.ndarray | None = None
+    dense_scores: np.ndarray | None = None
 
 
 @dataclass
@@ -124,22 +127,28 @@ class Retriever:
         return mask
 
     def search(self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, kinds: list[str] | None = None,
-               category: str | None = None, query_vector: np.ndarray | None = None) -> SearchResult:
-        """``query_vector``: the query's embedding from an earlier search, so that searching
-        the same query again (e.g. other kinds) embeds nothing."""
+               category: str | None = None) -> SearchResult:
         text = normalize(query, self.max_query_chars)
         tokens = self.segmenter.tokens(text)
-        n = len(self.index.docs)
-        mask = self._mask(kinds, category)
         raw, best_possible = self.index.bm25.score(tokens)
         lexical = raw / best_possible if best_possible else raw
         qvec = None
         if mode is Mode.BM25 or not text:
-            dense = np.full(n, -1.0, dtype=np.float32)
+            dense = np.full(len(self.index.docs), -1.0, dtype=np.float32)
         else:
-            qvec = (query_vector if query_vector is not None
-                    else self.embedder.encode_queries([text[:DENSE_QUERY_CHARS]])[0])
-            dense = self.index.dense.search(qvec, DENSE_ROWS, n)
+            qvec = self.embedder.encode_queries([text[:DENSE_QUERY_CHARS]])[0]
+            dense = self.index.dense.search(qvec, DENSE_ROWS, len(self.index.docs))
+        scored = SearchResult([], text, tokens, mode, qvec, lexical, dense)
+        return self.rerank(scored, k, kinds, category)
+
+    def rerank(self, result: SearchResult, k: int = 5, kinds: list[str] | None = None,
+               category: str | None = None) -> SearchResult:
+        """The same query ranked again over other kinds or a category, from the scores
+        ``result`` carries: no second segmentation, BM25 pass or embedding."""
+        if result.lexical_scores is None or result.dense_scores is None:
+            raise ValueError("rerank needs a result of Retriever.search")
+        lexical, dense, mode = result.lexical_scores, result.dense_scores, result.mode
+        mask = self._mask(kinds, category)
         lex_order = _ranks(lexical, mask & (lexical > 0), POOL)
         dense_order = _ranks(dense, mask & (dense > -1), POOL)
         if mode is Mode.BM25:
@@ -149,9 +158,10 @@ class Retriever:
         else:
             score = (DENSE_WEIGHT * _relative(dense, dense_order, -1.0)
                      + (1 - DENSE_WEIGHT) * _relative(lexical, lex_order, 0.0))
-            order = _ranks(score, np.isin(np.arange(n), np.union1d(lex_order, dense_order)), POOL)
+            order = _ranks(score, np.isin(np.arange(len(self.index.docs)), np.union1d(lex_order, dense_order)),
+                           POOL)
         lex_rank = {int(d): r for r, d in enumerate(lex_order, 1)}
         dense_rank = {int(d): r for r, d in enumerate(dense_order, 1)}
         hits = [Hit(self.index.docs[d], float(score[d]), float(lexical[d]), float(dense[d]),
                     lex_rank.get(int(d)), dense_rank.get(int(d))) for d in order[:k]]
-        return SearchResult(hits, text, tokens, mode, qvec)
+        return replace(result, hits=hits)

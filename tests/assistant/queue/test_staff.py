@@ -140,9 +140,9 @@ def test_a_lock_expires_and_a_success_resets_the_count(engine):
     assert accounts.authenticate("zhang", PASSWORD).username == "zhang"
 
 
-def test_parallel_guesses_all_count_towards_the_lock(engine):
-    accounts = make_accounts(engine, max_failures=4)
-    accounts.add("zhang", PASSWORD, "张律师", "lawyer")
+def _wrong_guesses(accounts: Accounts, n: int) -> tuple[list[threading.Thread], list[str]]:
+    """``n`` wrong passwords for zhang, each in its own started thread, and the list their
+    refusals (exception names) are collected in."""
     outcomes: list[str] = []
 
     def guess() -> None:
@@ -151,9 +151,16 @@ def test_parallel_guesses_all_count_towards_the_lock(engine):
         except (InvalidCredentials, AccountLocked) as exc:
             outcomes.append(type(exc).__name__)
 
-    threads = [threading.Thread(target=guess) for _ in range(4)]
+    threads = [threading.Thread(target=guess) for _ in range(n)]
     for t in threads:
         t.start()
+    return threads, outcomes
+
+
+def test_parallel_guesses_all_count_towards_the_lock(engine):
+    accounts = make_accounts(engine, max_failures=4)
+    accounts.add("zhang", PASSWORD, "张律师", "lawyer")
+    threads, outcomes = _wrong_guesses(accounts, 4)
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["AccountLocked"] + ["InvalidCredentials"] * 3
@@ -165,28 +172,19 @@ def test_at_most_max_failures_guesses_are_checked_however_many_arrive_at_once(en
     hasher = GatedHasher()
     accounts = Accounts(engine, max_failures=3, hasher=hasher)
     accounts.add("zhang", PASSWORD, "张律师", "lawyer")
-    outcomes: list[str] = []
-
-    def guess() -> None:
-        try:
-            accounts.authenticate("zhang", "guess")
-        except (InvalidCredentials, AccountLocked) as exc:
-            outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=guess) for _ in range(3)]
-    for t in threads:
-        t.start()
+    threads, outcomes = _wrong_guesses(accounts, 3)
     wait_until(lambda: len(hasher.checked) == 3, what="three wrong guesses being checked")
     # The limit is spent by the guesses in flight: neither a fourth guess nor the right
     # password (sent in the same burst) is checked at all.
-    guess()
+    [fourth], fourth_outcome = _wrong_guesses(accounts, 1)
+    fourth.join()
     with pytest.raises(AccountLocked):
         accounts.authenticate("zhang", PASSWORD)
     assert len(hasher.checked) == 3
     hasher.gate.set()
     for t in threads:
         t.join()
-    assert sorted(outcomes) == ["AccountLocked"] * 2 + ["InvalidCredentials"] * 2
+    assert sorted(outcomes + fourth_outcome) == ["AccountLocked"] * 2 + ["InvalidCredentials"] * 2
     with pytest.raises(AccountLocked):
         accounts.authenticate("zhang", PASSWORD)
     assert len(hasher.checked) == 3
