@@ -35,6 +35,8 @@ from assistant.queue.settings import QueuePolicy
 from assistant.queue.staff import accounts_from_settings
 from assistant.queue.sweep import OverdueSweeper
 from knowledge.db import make_engine, migrate
+from knowledge.store import KnowledgeStore
+from knowledge.workflow import Workflow
 
 log = logging.getLogger("fazhi.wechat.app")
 
@@ -150,6 +152,10 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
         app.state.desk = Desk(engine, settings.queue, OutboxDelivery(outbox))
         app.state.accounts = accounts_from_settings(engine, settings.staff)
         app.state.web_auth = WebAuth(engine, app.state.accounts, settings.console)
+        app.state.engine, app.state.settings, app.state.assistant = engine, settings, asst
+        # The knowledge base the assistant answers from (one database when serving).
+        app.state.store = getattr(asst, "store", None) or KnowledgeStore(engine)
+        app.state.workflow = Workflow(app.state.store, settings.knowledge)
         sweeper = OverdueSweeper(engine, settings.queue)
 
         def sweep_step() -> bool:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.console.auth import CsrfRejected, Forbidden, NotSignedIn, login_redirect_target, wants_html
 from api.console.render import HERE, make_templates, render
-from api.console.routes import admin, auth, lawyer
+from api.console.routes import admin, alerts, auth, dashboard, kb, lawyer, learning, tuning, users
 
 
 def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
@@ -43,7 +43,8 @@ def install_console(app: FastAPI) -> None:
     app.state.templates = make_templates()
     app.include_router(auth.router())
     app.include_router(lawyer.router())
-    app.include_router(admin.router())
+    for module in (admin, kb, tuning, dashboard, alerts, learning, users):
+        app.include_router(module.router())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)  # type: ignore[arg-type]
     app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]

@@ -25,6 +25,12 @@ SHOWN_CANDIDATES = 5  # the rest of the candidates are folded away
 STATS_DEFAULT_DAYS = 30
 MAX_ID = 2**31 - 1  # ids beyond any row (and beyond what the databases' integers hold)
 
+# The admin pages, in the order of the admin menu: (path, nav key, label).
+ADMIN_NAV = [("/admin/kb", "kb", "知识库"), ("/admin/review", "review", "待审核"),
+             ("/admin/hit-test", "hit-test", "命中测试"), ("/admin/eval", "eval", "评测与阈值"),
+             ("/admin/dashboard", "dashboard", "数据看板"), ("/admin/unanswered", "unanswered", "未解答问题"),
+             ("/admin/alerts", "alerts", "预警"), ("/admin/users", "users", "账号"),
+             ("/admin/overdue", "overdue", "超时督办")]
 MESSAGE_AUTHORS = {"in": "居民", "out": "智能助手"}
 DELIVERY_LABELS = {"pending": "发送中", "sending": "发送中", "sent": "已送达",
                    # 45015 (48 hours without a word from the resident) or 45047 (quota)
@@ -79,7 +85,8 @@ def make_templates() -> Jinja2Templates:
     env.globals.update(STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS,
                        CATEGORIES=CATEGORIES, MESSAGE_AUTHORS=MESSAGE_AUTHORS,
                        DELIVERY_LABELS=DELIVERY_LABELS, POLL_SECONDS=POLL_SECONDS,
-                       MAX_REPLY_CHARS=MAX_REPLY_CHARS, SHOWN_CANDIDATES=SHOWN_CANDIDATES)
+                       MAX_REPLY_CHARS=MAX_REPLY_CHARS, SHOWN_CANDIDATES=SHOWN_CANDIDATES,
+                       ADMIN_NAV=ADMIN_NAV)
     return Jinja2Templates(env=env)
 
 

@@ -82,6 +82,20 @@ class Job:
             return None
 
 
+def record_decision(row: InboundMessage, reply: DialogueReply) -> None:
+    """Keep what was decided with the message: the entry and version an answer came from,
+    and what the statistics count (these stay when the text is purged)."""
+    row.decision, row.ticket_no = reply.kind, reply.ticket_no
+    outcome = reply.outcome
+    if outcome is None:
+        row.entry_id = reply.entry_id
+        return
+    row.reason, row.confidence = outcome.reason, outcome.confidence
+    row.entry_id, row.entry_version = outcome.answered_entry_id, outcome.answered_entry_version
+    top = outcome.candidates[0].category if outcome.candidates else None
+    row.category = outcome.area or top
+
+
 def summarize(msg: WeChatMessage) -> str:
     """What we store as the message's content (the text we answer, or what it was)."""
     f = msg.fields
@@ -228,6 +242,7 @@ class Channel:
             return LIMITED, [T.RATE_LIMITED]
         if row.msg_type == "text" or (row.msg_type == "voice" and row.content.strip()):
             reply = self.dialogue.handle_text(s, openid, row.content, row.id)
+            record_decision(row, reply)
             log.info("inbound %d answered: %s%s", row.id, reply.kind,
                      f" ticket {reply.ticket_no}" if reply.ticket_no else "")
             return ANSWERED, reply.messages

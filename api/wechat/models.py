@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base
@@ -57,6 +57,15 @@ class InboundMessage(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                   index=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the assistant decided (0007): kept when the text is purged, for the statistics;
+    # an answer names the entry and the version of it the resident received.
+    decision: Mapped[str | None] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    entry_id: Mapped[int | None] = mapped_column(Integer)
+    entry_version: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(32))
+    ticket_no: Mapped[str | None] = mapped_column(String(32))
 
 
 class OutboxMessage(Base):

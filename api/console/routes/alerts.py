@@ -1,0 +1,14 @@
+"""Early warning: the alert history and the console banner (/admin/alerts).
+
+The router depends on ``require_admin``, so no route can be added without the role check.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from api.console.auth import require_admin
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+    return r

@@ -1,0 +1,14 @@
+"""The learning loop: unanswered questions grouped by meaning, dislikes with a reason (/admin/unanswered).
+
+The router depends on ``require_admin``, so no route can be added without the role check.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from api.console.auth import require_admin
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+    return r
