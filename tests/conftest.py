@@ -293,6 +293,25 @@ def console(console_kb, tmp_path):
 
 
 @pytest.fixture
+def kb_console(console_kb, tmp_path):
+    """The console on its own copy of the seed knowledge base, index and vector cache, with
+    its own assistant: for tests that change the knowledge base (``console`` shares one)."""
+    import shutil
+
+    from assistant.service import open_assistant
+
+    _shared, db = console_kb
+    data = tmp_path / "data"
+    shutil.copytree(db.parent, data, ignore=shutil.ignore_patterns("fazhi.db*"))
+    copy_sqlite(db, data / "fazhi.db")
+    settings = Settings(data_dir=data, embed_model="hashing", wechat_token="console-test")
+    assistant = open_assistant(settings, progress=lambda _m: None, show_progress=False)
+    app = create_app(settings, assistant=assistant)
+    with TestClient(app) as client:
+        yield Console(app, client, settings, assistant)
+
+
+@pytest.fixture
 def pg_console(console_kb, tmp_path, pg_url):
     """The console on PostgreSQL (an empty knowledge base there: candidates have no text)."""
     assistant, _db = console_kb
