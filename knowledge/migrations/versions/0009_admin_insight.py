@@ -1,4 +1,4 @@
-"""Admin part 2: alerts, feedback reasons, the on-duty roster, review tasks.
+"""Admin part 2: the dashboard figures and accounts (password reset, retention).
 
 Revision ID: 0009_admin_insight
 Revises: 0008_tuning
