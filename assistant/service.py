@@ -1,8 +1,9 @@
 """The assistant: one question in, one decision with its reply and evidence out."""
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -15,8 +16,8 @@ from assistant.outcome import Candidate, Decision, Outcome
 from assistant.policy import Signals, Thresholds, decide, suggestions
 from assistant.references import find_references
 from assistant.settings import AssistantSettings
-from index.builder import ensure_index
 from index.embedder import Embedder, load_embedder
+from index.live import FixedIndex, LiveIndex, SyncResult
 from index.normalize import normalize
 from index.retriever import Hit, Mode, Retriever, SearchResult
 from index.segment import Segmenter
@@ -82,11 +83,11 @@ class LegalCheck:
 class Assistant:
     """Answers questions once ``warm_up()`` has embedded the small-talk examples."""
 
-    def __init__(self, settings: AssistantSettings, store: KnowledgeStore, retriever: Retriever,
-                 calibration: CalibrationBook) -> None:
-        self.settings, self.store, self.retriever = settings, store, retriever
+    def __init__(self, settings: AssistantSettings, store: KnowledgeStore,
+                 index: LiveIndex | FixedIndex, calibration: CalibrationBook) -> None:
+        self.settings, self.store, self.index = settings, store, index
         self.calibration = calibration
-        self.embedder: Embedder = retriever.embedder
+        self.embedder: Embedder = index.retriever.embedder
         self.thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold,
                                      settings.suggest_floor)
         self._legal: LegalCheck | None = None
@@ -99,31 +100,52 @@ class Assistant:
         return self
 
     @property
+    def retriever(self) -> Retriever:
+        """The current search snapshot (a query takes it once and keeps it)."""
+        return self.index.retriever
+
+    def refresh(self) -> SyncResult:
+        """Bring search up to date with the knowledge base (only what changed)."""
+        return self.index.sync()
+
+    def preview(self, publish: Iterable[int] = (), remove: Iterable[int] = ()) -> Assistant:
+        """This assistant as it would answer with ``publish`` published (their current
+        content) and ``remove`` unpublished; the live search is untouched."""
+        if not isinstance(self.index, LiveIndex):
+            raise TypeError("preview needs a live index")
+        other = copy.copy(self)
+        other.index = FixedIndex(self.index.preview(publish, remove))
+        return other
+
+    @property
     def legal(self) -> LegalCheck:
         if self._legal is None:
             raise RuntimeError("Assistant.warm_up() has not been called")
         return self._legal
 
     def search(self, text: str, mode: Mode = Mode.HYBRID, k: int = CANDIDATES,
-               kinds: list[str] | None = None, category: str | None = None) -> SearchResult:
-        return self.retriever.search(text, k=k, mode=mode, kinds=kinds, category=category)
+               kinds: list[str] | None = None, category: str | None = None,
+               retriever: Retriever | None = None) -> SearchResult:
+        return (retriever or self.retriever).search(text, k=k, mode=mode, kinds=kinds, category=category)
 
-    def answerability(self, result: SearchResult) -> list[float]:
-        """P(candidate answers the question) for each of the first ``RERANK`` hits."""
+    def answerability(self, result: SearchResult, retriever: Retriever | None = None) -> list[float]:
+        """P(candidate answers the question) for each of the first ``RERANK`` hits
+        (``retriever``: the snapshot ``result`` came from)."""
         curve = self.calibration.get(self.embedder.name, result.mode.value)
-        return [curve.probability(f) for f in candidate_features(result, self.retriever)]
+        return [curve.probability(f) for f in candidate_features(result, retriever or self.retriever)]
 
-    def ranked(self, result: SearchResult) -> list[Candidate]:
+    def ranked(self, result: SearchResult, retriever: Retriever | None = None) -> list[Candidate]:
         """The candidates, the first ``RERANK`` re-ordered by answerability."""
-        probs = self.answerability(result)
+        probs = self.answerability(result, retriever)
         head = sorted(zip(result.hits[:RERANK], probs), key=lambda hp: -hp[1])
         return [_candidate(h, p) for h, p in head] + [_candidate(h) for h in result.hits[RERANK:]]
 
     def respond(self, text: str, history: list[str] | None = None, mode: Mode = Mode.HYBRID,
                 kinds: list[str] | None = None, category: str | None = None) -> Outcome:
         started = time.perf_counter()
+        r = self.retriever  # one snapshot for the whole question, whatever a sync does meanwhile
         clean = normalize(text, self.settings.max_query_chars)
-        mapped = self.retriever.segmenter.legal_terms(clean)
+        mapped = r.segmenter.legal_terms(clean)
         own_topic = intents.has_legal_terms(clean, mapped)
         query = followup.rewrite(clean, history, own_topic)
         if intents.is_emergency(clean) or intents.wants_person(clean):
@@ -131,10 +153,10 @@ class Assistant:
                 query = f"{history[-1].strip()} {clean}"  # "转人工" refers to the last question
             result = SearchResult([], query, [], mode)
             if query.strip():
-                result = self.search(query, mode, kinds=kinds, category=category)  # for the lawyer
+                result = self.search(query, mode, kinds=kinds, category=category, retriever=r)  # for the lawyer
         else:
-            result = self.search(query, mode, kinds=kinds, category=category)
-        candidates = self.ranked(result)
+            result = self.search(query, mode, kinds=kinds, category=category, retriever=r)
+        candidates = self.ranked(result, r)
         urgent = intents.is_emergency(clean) or intents.wants_person(clean)
         confidence = (candidates[0].answerability or 0.0) if candidates and not urgent else 0.0
         area = scope.area_of(query)
@@ -150,7 +172,7 @@ class Assistant:
         decision, why = decide(signals, candidates, self.thresholds)
         outcome = self._outcome(decision, why, confidence, candidates, text, query)
         if decision is Decision.ESCALATE and (why != "explicit_request" or query != clean or own_topic):
-            outcome = self._with_references(outcome, result)  # not for a bare "转人工"
+            outcome = self._with_references(outcome, result, r)  # not for a bare "转人工"
         return replace(outcome, area=area, latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def _outcome(self, decision: Decision, why: str, confidence: float, candidates: list[Candidate],
@@ -173,9 +195,9 @@ class Assistant:
                        answered_entry_id=answered, answered_entry_version=version, suggestions=choices,
                        reason=why)
 
-    def _with_references(self, outcome: Outcome, result: SearchResult) -> Outcome:
+    def _with_references(self, outcome: Outcome, result: SearchResult, retriever: Retriever) -> Outcome:
         """An escalation also shows the articles (and case) found confidently, as reference."""
-        refs = find_references(self.retriever, self.store, result)
+        refs = find_references(retriever, self.store, result)
         if not refs:
             return outcome
         body = "\n\n".join([*outcome.messages, reply.references_text(refs)])
@@ -213,7 +235,7 @@ def open_assistant(settings: AssistantConfig, progress: Callable[[str], None] = 
     embedder = load_embedder(settings.index, storage, progress)
     embedder.warm_up()
     segmenter = Segmenter(storage.cache_dir).load()
-    index = ensure_index(store, embedder, segmenter, storage.index_dir, storage.cache_dir,
-                         progress, show_progress)
-    retriever = Retriever(index, embedder, segmenter, settings.assistant.max_query_chars)
-    return Assistant(settings.assistant, store, retriever, CalibrationBook.load()).warm_up()
+    live = LiveIndex(store, embedder, segmenter, storage.index_dir, storage.cache_dir,
+                     settings.assistant.max_query_chars, settings.index.index_rebuild_after)
+    live.load(progress, show_progress)
+    return Assistant(settings.assistant, store, live, CalibrationBook.load()).warm_up()

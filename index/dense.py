@@ -21,6 +21,21 @@ class DenseIndex:
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index, row_doc.astype(np.int64))
 
+    def replaced(self, keep: np.ndarray, vectors: np.ndarray, new_row_doc: np.ndarray) -> DenseIndex:
+        """A new index without the passages of documents where ``keep`` is false, the
+        remaining documents renumbered in order, and ``vectors`` appended (``new_row_doc``:
+        their document positions, counted after the kept documents).  This index is not
+        changed: queries running on it go on undisturbed."""
+        index = faiss.clone_index(self.index)
+        drop = np.flatnonzero(~keep[self.row_doc]).astype(np.int64)
+        if drop.size:
+            index.remove_ids(faiss.IDSelectorBatch(drop))  # a flat index keeps the order
+        renumber = np.cumsum(keep) - 1
+        row_doc = renumber[np.delete(self.row_doc, drop)]
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return DenseIndex(index, np.concatenate([row_doc, new_row_doc]).astype(np.int64))
+
     @property
     def dim(self) -> int:
         return self.index.d

@@ -18,6 +18,7 @@ class IndexedDoc:
     category: str
     external_id: str | None
     title: str
+    content_hash: str
     lexical_text: str
     passages: tuple[str, ...]
 
@@ -38,4 +39,4 @@ def document_for(entry: Entry, asked_as: Sequence[str] = ()) -> IndexedDoc:
         passages = [f"{entry.title} {entry.text or ''}"]
     norm = [normalize(p, PASSAGE_CHARS) for p in passages]
     return IndexedDoc(entry.id, entry.kind, entry.category, entry.external_id, entry.title,
-                      normalize(lexical, 20000), tuple(p for p in norm if p))
+                      entry.content_hash, normalize(lexical, 20000), tuple(p for p in norm if p))

@@ -7,7 +7,7 @@ keeps how far ahead the leader is, which the confidence model needs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from index.dense import DenseIndex
 from index.embedder import Embedder
 from index.normalize import normalize
 from index.segment import Segmenter
-from index.storage import Manifest, current_dir, read_manifest
+from index.storage import Manifest, current_dir, new_build_dir, publish, read_manifest
 
 DOCS_FILE = "docs.json"
 DENSE_ROWS = 200  # passage rows fetched from FAISS per query
@@ -42,6 +42,7 @@ class DocMeta:
     category: str
     external_id: str | None
     title: str
+    content_hash: str = ""  # of the entry as indexed: what a sync compares
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,31 @@ class LoadedIndex:
         manifest = read_manifest(folder, verify=verify)
         docs = [DocMeta(*row) for row in json.loads((folder / DOCS_FILE).read_text(encoding="utf-8"))]
         return cls(folder, manifest, docs, BM25Index.load(folder), DenseIndex.load(folder))
+
+    def save(self, index_dir: Path) -> LoadedIndex:
+        """Write this index as a new build and make it the live one on disk."""
+        folder = new_build_dir(index_dir)
+        self.bm25.save(folder)
+        self.dense.save(folder)
+        (folder / DOCS_FILE).write_text(json.dumps([list(asdict(d).values()) for d in self.docs],
+                                                   ensure_ascii=False), encoding="utf-8")
+        manifest = replace(self.manifest, entry_count=len(self.docs),
+                           passage_count=len(self.dense.row_doc), files={})
+        publish(index_dir, folder, manifest)
+        return replace(self, folder=folder, manifest=manifest)
+
+    def replaced(self, remove: set[int], docs: list[DocMeta], tokens: list[list[str]],
+                 vectors: np.ndarray, row_doc: np.ndarray, kb_revision: int) -> LoadedIndex:
+        """A new index without the entries ``remove`` and with ``docs`` appended (their BM25
+        tokens, passage vectors and each vector's position among ``docs``).  This one is
+        left as it is, so the queries running on it are not disturbed."""
+        keep = np.array([d.entry_id not in remove for d in self.docs], dtype=bool)
+        kept = [d for d, k in zip(self.docs, keep) if k]
+        bm25 = self.bm25.replaced(keep, tokens)
+        dense = self.dense.replaced(keep, vectors, row_doc.astype(np.int64) + len(kept))
+        manifest = replace(self.manifest, kb_revision=kb_revision, entry_count=len(kept) + len(docs),
+                           passage_count=len(dense.row_doc))
+        return LoadedIndex(self.folder, manifest, kept + docs, bm25, dense)
 
 
 def _ranks(scores: np.ndarray, mask: np.ndarray, limit: int) -> np.ndarray:

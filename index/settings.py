@@ -16,3 +16,7 @@ class IndexSettings(BaseSettings):
     embed_model: str = EMBEDDED_MODEL
     embed_batch_size: int = 32
     embed_threads: int = 0  # 0: leave torch's default
+    # A serving process looks for knowledge-base changes this often (one tiny query) and
+    # applies them incrementally; after this many changed entries it rebuilds in full.
+    index_sync_s: float = 2.0
+    index_rebuild_after: int = 200

@@ -14,9 +14,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2  # 2: documents carry their content hash, BM25 its average length
 MANIFEST = "manifest.json"
 POINTER = "CURRENT"
+STALE_BUILD_S = 3600
 
 
 class IndexMissing(LookupError):
@@ -64,9 +65,14 @@ def publish(index_dir: Path, folder: Path, manifest: Manifest) -> None:
     (folder / MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
     tmp = index_dir / f".{POINTER}.{os.getpid()}"
     tmp.write_text(folder.name)
-    os.replace(tmp, index_dir / POINTER)
+    previous = index_dir / POINTER
+    replaced = previous.read_text().strip() if previous.is_file() else None
+    os.replace(tmp, previous)
+    # The build it replaced, and leftovers of interrupted builds; not a build another
+    # process may be writing right now.
     for old in index_dir.glob("build-*"):
-        if old != folder:
+        stale = time.time() - old.stat().st_mtime > STALE_BUILD_S
+        if old != folder and (old.name == replaced or stale):
             shutil.rmtree(old, ignore_errors=True)
 
 

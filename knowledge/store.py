@@ -205,6 +205,12 @@ class KnowledgeStore:
                 yield from rows
                 last = rows[-1].id
 
+    def published_hashes(self) -> dict[int, str]:
+        """The content hash of every published entry: what the index should hold."""
+        stmt = select(Entry.id, Entry.content_hash).where(Entry.status == Status.PUBLISHED.value)
+        with self.session() as s:
+            return {i: h for i, h in s.execute(stmt)}
+
     def revision(self) -> int:
         with self.session() as s:
             return s.scalar(select(KbState.revision).where(KbState.id == 1)) or 0

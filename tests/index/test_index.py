@@ -4,8 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from index.builder import build_index, ensure_index
+from index.builder import build_index
 from index.embedder import HashingEmbedder
+from index.live import LiveIndex
 from index.retriever import LoadedIndex, Mode, Retriever
 from index.segment import Segmenter
 from index.storage import IndexMissing, current_dir, read_manifest
@@ -83,7 +84,7 @@ def test_a_changed_knowledge_base_makes_the_index_stale_and_rebuild_reembeds_onl
     first = emb.embedded
     store.upsert(EntryData(kind=Kind.FAQ, external_id="deposit", category="房屋租赁",
                            question="房东不退押金怎么办", answer="先协商，协商不成可起诉。"))
-    index = ensure_index(store, emb, seg, index_dir, cache, progress=lambda _m: None, show_progress=False)
+    index = LiveIndex(store, emb, seg, index_dir, cache).load(lambda _m: None, show_progress=False).retriever.index
     assert index.manifest.entry_count == 4
     assert emb.embedded == first + 1  # only the new question was embedded
     assert Retriever(index, emb, seg).search("押金不退").hits[0].doc.external_id == "deposit"
@@ -94,7 +95,7 @@ def test_a_corrupt_index_is_detected_and_rebuilt_from_the_database(built):
     folder = current_dir(index_dir)
     (folder / "bm25_idf.npy").write_bytes(b"garbage")
     messages = []
-    index = ensure_index(store, emb, seg, index_dir, cache, progress=messages.append, show_progress=False)
+    index = LiveIndex(store, emb, seg, index_dir, cache).load(messages.append, show_progress=False).retriever.index
     assert any("损坏" in m for m in messages)
     assert read_manifest(index.folder).entry_count == 3
 
@@ -102,7 +103,7 @@ def test_a_corrupt_index_is_detected_and_rebuilt_from_the_database(built):
 def test_another_model_means_a_rebuild(built):
     store, _, seg, index_dir, cache = built
     other = HashingEmbedder(dim=128)
-    index = ensure_index(store, other, seg, index_dir, cache, progress=lambda _m: None, show_progress=False)
+    index = LiveIndex(store, other, seg, index_dir, cache).load(lambda _m: None, show_progress=False).retriever.index
     assert index.manifest.dimension == 128
 
 

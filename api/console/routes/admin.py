@@ -1,4 +1,4 @@
-"""Admin pages under /admin/: overdue tickets and reassigning them.
+"""Admin pages under /admin/: overdue tickets and reassigning them; the search index.
 
 The router depends on ``require_admin``, so no route can be added without the role check.
 """
@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.console.auth import require_admin, safe_next
 from api.console.forms import act, name_of, staff_id_of
 from api.console.render import back, render
-from api.deps import AccountsDep, AdminPrincipal, DeskDep
+from api.deps import AccountsDep, AdminPrincipal, AssistantDep, DeskDep
 
 
 def admin_home(principal: AdminPrincipal) -> RedirectResponse:
@@ -39,9 +39,27 @@ def reassign(request: Request, ticket_id: int, principal: AdminPrincipal, desk: 
                 lambda: desk.reassign(ticket_id, principal.staff, to_id), target)
 
 
+def index_page(request: Request, principal: AdminPrincipal, assistant: AssistantDep) -> HTMLResponse:
+    """What search answers from: the revision it reflects, and a full rebuild's progress."""
+    live = getattr(assistant, "index", None)
+    status = live.status() if hasattr(live, "status") else None
+    return render(request, "index_status.html", {"status": status, "nav": "index"}, principal)
+
+
+def rebuild_index(request: Request, principal: AdminPrincipal, assistant: AssistantDep) -> RedirectResponse:
+    live = getattr(assistant, "index", None)
+    if not hasattr(live, "start_rebuild"):
+        return back(request, principal, "/admin/index", "error", "当前检索服务不支持重建")
+    started = live.start_rebuild()
+    text = "已开始全量重建索引，期间检索照常进行" if started else "全量重建正在进行中"
+    return back(request, principal, "/admin/index", "ok", text)
+
+
 def router() -> APIRouter:
     r = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
     r.get("/")(admin_home)
     r.get("/overdue", response_class=HTMLResponse)(overdue_page)
     r.post("/tickets/{ticket_id}/reassign")(reassign)
+    r.get("/index", response_class=HTMLResponse)(index_page)
+    r.post("/index/rebuild")(rebuild_index)
     return r
