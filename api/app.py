@@ -156,6 +156,13 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
         # The knowledge base the assistant answers from (one database when serving).
         app.state.store = getattr(asst, "store", None) or KnowledgeStore(engine)
         app.state.workflow = Workflow(app.state.store, settings.knowledge)
+        # tuning: thresholds saved in the database, followed by this worker without a restart.
+        from assistant.tuning.thresholds import ThresholdSync
+
+        app.state.threshold_sync = thresholds = ThresholdSync(engine, asst)
+        thresholds.apply()
+        threshold_loop = BackgroundLoop("threshold-sync", thresholds.step, thresholds.interval_s)
+        threshold_loop.start()
         sweeper = OverdueSweeper(engine, settings.queue)
 
         def sweep_step() -> bool:
@@ -171,6 +178,7 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
         finally:
             sweeper.interrupt()
             sweep.stop()
+            threshold_loop.stop()  # tuning
             sweeper.close()
             outbox.stop()
             channel.close()

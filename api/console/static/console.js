@@ -88,3 +88,19 @@
   }
   window.setTimeout(poll, every);
 })();
+
+/* tuning */
+// The evaluation page's 填入 buttons copy a threshold from the what-if tables into the form.
+(function () {
+  "use strict";
+  var fields = {answer: "th-answer", suggest: "th-suggest"};
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill-threshold]");
+    if (!button) return;
+    var input = document.getElementById(fields[button.getAttribute("data-fill-threshold")]);
+    if (!input) return;
+    input.value = button.getAttribute("data-value");
+    input.focus();
+    input.scrollIntoView({block: "center"});
+  });
+})();
