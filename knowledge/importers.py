@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from knowledge.currency import citation_problems
 from knowledge.entry import EntryData
 from knowledge.store import KnowledgeStore, UpsertResult
 from knowledge.taxonomy import Kind, Status, TaxonomyError, check_kind
+from knowledge.validation import FIELD_LABELS
 from knowledge.versions import Action
 
 DEFAULT_MAPPINGS: dict[Kind, dict[str, str]] = {
@@ -84,6 +86,38 @@ def parse_mapping(text: str | None) -> dict[str, str]:
     if any(len(p) != 2 for p in pairs):
         raise ImportFormatError("mapping must look like target=source,target=source")
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+def mapping_fields(kind: Kind | None) -> list[str]:
+    """The entry fields a mapping can fill for ``kind`` (None: any kind)."""
+    kinds = [kind] if kind is not None else list(Kind)
+    names: list[str] = []
+    for k in kinds:
+        names += [n for n in [*DEFAULT_MAPPINGS[k], *COMMON_FIELDS] if n not in names]
+    return names + [n for n in ("kind", "status") if kind is None and n not in names]
+
+
+def check_mapping(mapping: dict[str, str], kind: Kind | None) -> None:
+    """Refuse a mapping onto fields the entries do not have (ImportFormatError)."""
+    allowed = set(mapping_fields(kind))
+    unknown = [name for name in mapping if name not in allowed]
+    if unknown:
+        raise ImportFormatError(f"字段映射中有未知字段：{'、'.join(unknown)}"
+                                f"（可用：{'、'.join(mapping_fields(kind))}）")
+    empty = [name for name, source in mapping.items() if not source.strip()]
+    if empty:
+        raise ImportFormatError(f"字段映射中 {'、'.join(empty)} 没有写来源列")
+
+
+def columns_of(path: Path, sample: int = 200) -> list[str]:
+    """The source fields of a file, in order of appearance (the header of a CSV or XLSX
+    file, the keys of the first ``sample`` JSONL objects): what a mapping can name."""
+    names: list[str] = []
+    for count, (_line, row, _error) in enumerate(read_rows(path)):
+        if count >= sample:
+            break
+        names += [str(k) for k in row or {} if k and str(k) not in names]
+    return names
 
 
 def _lookup(row: dict[str, Any], spec: str) -> Any:
@@ -236,10 +270,33 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | N
         book.close()
 
 
+_PYDANTIC_MESSAGES = {"missing": "缺少此字段", "int_parsing": "应为整数", "int_type": "应为整数",
+                      "string_too_long": "过长", "greater_than_equal": "数值过小", "less_than_equal": "数值过大",
+                      "list_type": "应为列表", "string_type": "应为文字", "dict_type": "格式不对",
+                      "enum": "不是可选的值"}
+_MISSING = re.compile(r"^\w+ entry is missing (.+)$")
+
+
+def _label(name: str) -> str:
+    label = FIELD_LABELS.get(name)
+    return f"{name}（{label}）" if label else name
+
+
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
-    return str(exc)
+    """Why a row cannot be imported, in Chinese, naming each field as the file does."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for e in exc.errors():
+        if e["type"] == "value_error":
+            msg = str(e.get("ctx", {}).get("error", e["msg"]))
+            if missing := _MISSING.match(msg):
+                msg = "缺少必填字段：" + "、".join(_label(f.strip()) for f in missing.group(1).split(","))
+        else:
+            msg = _PYDANTIC_MESSAGES.get(e["type"], e["msg"])
+        where = _label(str(e["loc"][0])) if e["loc"] else ""
+        parts.append(f"{where}：{msg}" if where else msg)
+    return "；".join(parts)
 
 
 def import_file(store: KnowledgeStore, path: Path, kind: Kind | None, mapping: dict[str, str] | None = None,
@@ -286,4 +343,5 @@ def import_file(store: KnowledgeStore, path: Path, kind: Kind | None, mapping: d
     return report
 
 
-__all__ = ["ImportReport", "RowError", "ImportFormatError", "import_file", "parse_mapping", "UpsertResult"]
+__all__ = ["ImportReport", "RowError", "ImportFormatError", "import_file", "parse_mapping", "mapping_fields",
+           "check_mapping", "columns_of", "UpsertResult"]

@@ -108,3 +108,45 @@ def diff(old: EntryVersion, new: EntryVersion) -> list[FieldDiff]:
                                           f"v{new.version}", lineterm="", n=1))
         out.append(FieldDiff(name, a, b, lines))
     return out
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of text on one side of a side-by-side diff; ``changed``: not on the other side."""
+
+    text: str
+    changed: bool
+
+
+INLINE_DIFF_MAX = 6000  # characters of one changed block compared character by character
+
+
+def _push(side: list[Segment], text: str, changed: bool) -> None:
+    if not text:
+        return
+    if side and side[-1].changed == changed:
+        side[-1] = Segment(side[-1].text + text, changed)
+    else:
+        side.append(Segment(text, changed))
+
+
+def inline_diff(before: str, after: str) -> tuple[list[Segment], list[Segment]]:
+    """The old and the new text as segments, what changed marked on each side: lines are
+    matched first, then the characters within each changed block (Chinese has no spaces)."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    left: list[Segment] = []
+    right: list[Segment] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        a, b = "".join(old[i1:i2]), "".join(new[j1:j2])
+        if tag == "equal":
+            _push(left, a, False)
+            _push(right, b, False)
+        elif tag != "replace" or len(a) + len(b) > INLINE_DIFF_MAX:
+            _push(left, a, True)
+            _push(right, b, True)
+        else:
+            chars = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            for ctag, c1, c2, d1, d2 in chars.get_opcodes():
+                _push(left, a[c1:c2], ctag != "equal")
+                _push(right, b[d1:d2], ctag != "equal")
+    return left, right

@@ -1,0 +1,189 @@
+"""Creating and editing entries (/admin/kb/new, /admin/kb/{id}/edit).
+
+A new entry is a draft.  Saving an edit writes a new version and makes the entry a draft
+again (the workflow's published → draft move), so a changed text reaches residents only
+after a second admin has reviewed it; "保存并提交审核" submits it at once, and where the
+settings let an author publish (``kb_allow_self_review``) "保存并发布" publishes it.
+Invalid input re-shows the form with what was typed and a message at each field; a reply
+longer than one WeChat message is a warning, not an error.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict
+
+from api.console.auth import Principal
+from api.console.render import back
+from api.console.routes.kb_common import actor, entry_url, find_entry, kb_render, kind_of, not_found, reply_size
+from api.deps import AdminPrincipal, StoreDep, WorkflowDep, kb_changed
+from knowledge.entry import EntryData
+from knowledge.models import Entry
+from knowledge.store import EntryNotFound, UpsertResult, to_data
+from knowledge.taxonomy import Kind, Status
+from knowledge.validation import FORM_FIELDS, CheckedEntry, check_form, form_values
+from knowledge.versions import Action
+from knowledge.workflow import Workflow, WorkflowError
+
+MAX_REASON = 500
+INTENTS = ("draft", "review", "publish", "check")
+NEW_SOURCE = "后台录入"
+
+
+class EntryFields(BaseModel):
+    """The edit form as posted (every field text; ``check_form`` reads them)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str = ""
+    external_id: str = ""
+    category: str = ""
+    title: str = ""
+    question: str = ""
+    alt_questions: str = ""
+    answer: str = ""
+    facts: str = ""
+    judgment: str = ""
+    reasoning: str = ""
+    law: str = ""
+    article_no: str = ""
+    text: str = ""
+    version: str = ""
+    citations: str = ""
+    cite_law: str = ""
+    cite_no: str = ""
+    tags: str = ""
+    region: str = ""
+    intent: str = "draft"
+    reason: str = ""
+    base_version: str = ""
+
+    def values(self, kind: Kind) -> dict[str, str]:
+        """The fields the form of ``kind`` shows (the others keep the entry's values)."""
+        shown = (*FORM_FIELDS[kind], "cite_law", "cite_no")
+        return {name: getattr(self, name) for name in shown}
+
+
+FormDep = Annotated[EntryFields, Form()]
+
+
+def _form(request: Request, principal: Principal, workflow: Workflow, kind: Kind, values: dict[str, str],
+          entry: Entry | None = None, checked: CheckedEntry | None = None, reason: str = "",
+          base_version: int | None = None, status_code: int = 200) -> HTMLResponse:
+    data = checked.data if checked is not None else None
+    if data is None and entry is not None and checked is None:
+        data = to_data(entry)
+    preview = reply_size(data) if data is not None else None
+    return kb_render(request, "kb_form.html", {
+        "kind": kind.value, "fields": FORM_FIELDS[kind], "values": values, "entry": entry,
+        "errors": checked.errors if checked is not None else {}, "preview": preview,
+        "checked": checked is not None and checked.ok, "reason": reason,
+        "base_version": base_version if base_version is not None else (entry.current_version if entry else 0),
+        "self_publish": workflow.settings.kb_allow_self_review,
+        "action": entry_url(entry.id) + "/edit" if entry is not None else "/admin/kb/new",
+    }, principal, status_code=status_code)
+
+
+def new_page(request: Request, principal: AdminPrincipal, workflow: WorkflowDep) -> HTMLResponse:
+    kind = kind_of(request.query_params.get("kind")) or Kind.FAQ
+    return _form(request, principal, workflow, kind, {})
+
+
+def edit_page(request: Request, entry_id: int, principal: AdminPrincipal, store: StoreDep,
+              workflow: WorkflowDep) -> HTMLResponse:
+    entry = find_entry(store, entry_id)
+    if entry is None:
+        return not_found(request, principal, entry_id)
+    return _form(request, principal, workflow, Kind(entry.kind), form_values(to_data(entry)), entry)
+
+
+def _advance(workflow: Workflow, entry_id: int, status: Status, intent: str, principal: Principal,
+             said: list[str]) -> bool:
+    """Submit (and publish) after a save, as asked, saying what happened; whether it moved."""
+    moved = False
+    if intent in ("review", "publish") and status is Status.DRAFT:
+        change = workflow.submit(entry_id, actor(principal), "保存并提交审核")
+        status, moved = change.status, True
+        said.append(f"已提交审核（第 {change.version} 版）")
+    if intent == "publish" and status is Status.IN_REVIEW:
+        change = workflow.publish(entry_id, actor(principal), "保存并发布")
+        moved = True
+        said.append(f"已发布（第 {change.version} 版）")
+    return moved
+
+
+def _finish(request: Request, principal: Principal, workflow: Workflow, entry_id: int, status: Status,
+            intent: str, said: list[str], warning: str, changed: bool) -> RedirectResponse:
+    kind = "warn" if warning else "ok"
+    try:
+        changed |= _advance(workflow, entry_id, status, intent, principal, said)
+    except WorkflowError as exc:  # e.g. SelfReview: saved and submitted, not published
+        said.append(str(exc))
+        kind, changed = "error", True
+    if changed:
+        kb_changed(request)
+    if warning:
+        said.append("注意：" + warning)
+    return back(request, principal, entry_url(entry_id), kind, "；".join(said))
+
+
+def create(request: Request, principal: AdminPrincipal, store: StoreDep, workflow: WorkflowDep,
+           form: FormDep) -> HTMLResponse | RedirectResponse:
+    kind = kind_of(form.kind) or Kind.FAQ
+    intent = form.intent if form.intent in INTENTS else "draft"
+    values = {"source": NEW_SOURCE, **form.values(kind)}
+    checked = check_form(kind, values, store, status=Status.DRAFT)
+    if checked.data is None or intent == "check":
+        return _form(request, principal, workflow, kind, values, checked=checked, reason=form.reason,
+                     status_code=400 if checked.errors else 200)
+    result, entry_id = store.upsert(checked.data, author=principal.staff.username,
+                                    reason=form.reason.strip()[:MAX_REASON] or "在后台新建", action=Action.CREATE)
+    said = [f"已新建草稿 #{entry_id}" if result is UpsertResult.CREATED else f"已保存条目 #{entry_id}"]
+    return _finish(request, principal, workflow, entry_id, Status.DRAFT, intent, said,
+                   reply_size(checked.data).warning, True)
+
+
+def _stale(entry: Entry, base_version: str) -> bool:
+    return base_version.isdigit() and int(base_version) != entry.current_version
+
+
+def update(request: Request, entry_id: int, principal: AdminPrincipal, store: StoreDep, workflow: WorkflowDep,
+           form: FormDep) -> HTMLResponse | RedirectResponse:
+    entry = find_entry(store, entry_id)
+    if entry is None:
+        return not_found(request, principal, entry_id)
+    kind = Kind(entry.kind)
+    intent = form.intent if form.intent in INTENTS else "draft"
+    values = form_values(to_data(entry)) | form.values(kind)
+    checked = check_form(kind, values, store, entry_id=entry_id, status=Status.DRAFT)
+    if _stale(entry, form.base_version):
+        checked.add("form", f"该条目已被修改（现为第 {entry.current_version} 版），请在条目页查看最新内容后重新编辑；"
+                            "您填写的内容仍保留在下方")
+    if not checked.ok or checked.data is None or intent == "check":
+        return _form(request, principal, workflow, kind, values, entry, checked, form.reason,
+                     base_version=int(form.base_version) if form.base_version.isdigit() else None,
+                     status_code=400 if checked.errors else 200)
+    data: EntryData = checked.data
+    status = Status(entry.status)
+    changed = data.content_hash() != entry.content_hash
+    if changed:
+        try:
+            store.save(entry_id, data, principal.staff.username, form.reason.strip()[:MAX_REASON] or "在后台修改")
+        except EntryNotFound as exc:
+            return back(request, principal, "/admin/kb", "error", str(exc))
+        status = Status.DRAFT
+        said = [f"已保存为第 {entry.current_version + 1} 版（草稿）"]
+        if entry.status == Status.PUBLISHED.value:
+            said.append("原已发布的内容已下线，审核发布后居民才会看到新内容")
+    else:
+        said = ["内容没有变化，未生成新版本"]
+    return _finish(request, principal, workflow, entry_id, status, intent, said, reply_size(data).warning, changed)
+
+
+def register(r: APIRouter) -> None:
+    r.get("/kb/new", response_class=HTMLResponse)(new_page)
+    r.post("/kb/new", response_model=None)(create)
+    r.get("/kb/{entry_id}/edit", response_class=HTMLResponse)(edit_page)
+    r.post("/kb/{entry_id}/edit", response_model=None)(update)
