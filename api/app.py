@@ -33,6 +33,7 @@ from assistant.dialogue.conversation import AssistantLike
 from assistant.queue.desk import Desk
 from assistant.queue.settings import QueuePolicy
 from assistant.queue.staff import accounts_from_settings
+from assistant.queue.staff_admin import StaffAdmin
 from assistant.queue.sweep import OverdueSweeper
 from knowledge.db import make_engine, migrate
 from knowledge.store import KnowledgeStore
@@ -152,6 +153,7 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
         app.state.desk = Desk(engine, settings.queue, OutboxDelivery(outbox))
         app.state.accounts = accounts_from_settings(engine, settings.staff)
         app.state.web_auth = WebAuth(engine, app.state.accounts, settings.console)
+        app.state.staff_admin = StaffAdmin(engine, app.state.accounts)
         app.state.engine, app.state.settings, app.state.assistant = engine, settings, asst
         # The knowledge base the assistant answers from (one database when serving).
         app.state.store = getattr(asst, "store", None) or KnowledgeStore(engine)

@@ -11,6 +11,7 @@ from api.console.auth import Principal, WebAuth, require_admin, require_lawyer
 from api.settings import Settings
 from assistant.queue.desk import Desk
 from assistant.queue.staff import Accounts
+from assistant.queue.staff_admin import StaffAdmin
 from knowledge.store import KnowledgeStore
 from knowledge.workflow import Workflow
 
@@ -23,6 +24,11 @@ def desk_of(request: Request) -> Desk:
 def accounts_of(request: Request) -> Accounts:
     accounts: Accounts = request.app.state.accounts
     return accounts
+
+
+def staff_admin_of(request: Request) -> StaffAdmin:
+    admin: StaffAdmin = request.app.state.staff_admin
+    return admin
 
 
 def web_auth_of(request: Request) -> WebAuth:
@@ -66,6 +72,7 @@ def kb_changed(request: Request) -> None:
 
 DeskDep = Annotated[Desk, Depends(desk_of)]
 AccountsDep = Annotated[Accounts, Depends(accounts_of)]
+StaffAdminDep = Annotated[StaffAdmin, Depends(staff_admin_of)]
 WebAuthDep = Annotated[WebAuth, Depends(web_auth_of)]
 #: Lawyers and admins (admins can also work tickets).
 LawyerPrincipal = Annotated[Principal, Depends(require_lawyer)]

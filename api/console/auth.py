@@ -61,6 +61,11 @@ class NotSignedIn(Exception):
     """No valid session: pages redirect to /login, JSON and SSE answer 401."""
 
 
+class PasswordChangeRequired(NotSignedIn):
+    """Signed in with a password an admin reset: nothing but /password until a new one is
+    chosen (pages go through /login, which sends the user on to /password)."""
+
+
 class Forbidden(Exception):
     """Signed in, but the role does not allow this page."""
 
@@ -189,11 +194,14 @@ def _auth(request: Request) -> WebAuth:
     return request.app.state.web_auth
 
 
-async def _principal(request: Request, roles: tuple[str, ...]) -> Principal:
+async def _principal(request: Request, roles: tuple[str, ...],
+                     pending_password_change: bool = False) -> Principal:
     principal = await run_in_threadpool(_auth(request).resolve,
                                         request.cookies.get(SESSION_COOKIE))
     if principal is None:
         raise NotSignedIn()
+    if principal.staff.must_change_password and not pending_password_change:
+        raise PasswordChangeRequired()
     request.state.principal = principal  # the error pages show who is signed in
     if principal.staff.role not in roles:
         raise Forbidden()
@@ -214,3 +222,8 @@ async def require_lawyer(request: Request) -> Principal:
 
 async def require_admin(request: Request) -> Principal:
     return await _principal(request, (Role.ADMIN,))
+
+
+async def require_signed_in(request: Request) -> Principal:
+    """Any staff member, also one who must still replace a reset password (/password)."""
+    return await _principal(request, (Role.LAWYER, Role.ADMIN), pending_password_change=True)

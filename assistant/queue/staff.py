@@ -17,7 +17,7 @@ from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import JSON, Boolean, DateTime, Engine, Integer, String, and_, case, or_, select, update
+from sqlalchemy import JSON, Boolean, DateTime, Engine, Integer, String, and_, case, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,6 +52,10 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when an admin resets the password (0009): the console lets the user do nothing
+    # but choose a new one (``assistant.queue.staff_admin``).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Staff:
     categories: tuple[str, ...]
     regions: tuple[str, ...]
     active: bool = True
+    must_change_password: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -106,7 +111,8 @@ class InvalidAccount(AccountError, ValueError):
 
 def _staff(user: User) -> Staff:
     return Staff(user.id, user.username, user.display_name, user.role,
-                 tuple(user.categories or ()), tuple(user.regions or ()), bool(user.active))
+                 tuple(user.categories or ()), tuple(user.regions or ()), bool(user.active),
+                 bool(user.must_change_password))
 
 
 def _clean_list(values: Iterable[str]) -> list[str]:
@@ -116,6 +122,36 @@ def _clean_list(values: Iterable[str]) -> list[str]:
         if value and value not in seen:
             seen.append(value)
     return seen
+
+
+def check_username(username: str) -> str:
+    username = username.strip()
+    if not _USERNAME.match(username):
+        raise InvalidAccount("用户名须为 2-64 位字母、数字或 _ . @ -，并以字母或数字开头")
+    return username
+
+
+def check_profile(display_name: str, role: str, categories: Iterable[str]) -> tuple[str, list[str]]:
+    """The display name and categories as stored, or InvalidAccount."""
+    display_name = display_name.strip()
+    if role not in ROLES:
+        raise InvalidAccount(f"未知角色：{role}（可选：{'、'.join(ROLES)}）")
+    if not display_name or len(display_name) > 64:
+        raise InvalidAccount("显示名不能为空，且不超过 64 个字符")
+    cats = _clean_list(categories)
+    unknown = [c for c in cats if c not in CATEGORIES]
+    if unknown:
+        raise InvalidAccount(f"未知分类：{'、'.join(unknown)}（可选：{'、'.join(CATEGORIES)}）")
+    return display_name, cats
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidAccount(f"密码至少 {MIN_PASSWORD_CHARS} 位")
+
+
+def clean_regions(regions: Iterable[str]) -> list[str]:
+    return _clean_list(regions)
 
 
 class Accounts:
@@ -136,23 +172,12 @@ class Accounts:
 
     def add(self, username: str, password: str, display_name: str, role: str,
             categories: Iterable[str] = (), regions: Iterable[str] = ()) -> Staff:
-        username = username.strip()
-        display_name = display_name.strip()
-        if not _USERNAME.match(username):
-            raise InvalidAccount("用户名须为 2-64 位字母、数字或 _ . @ -，并以字母或数字开头")
-        if role not in ROLES:
-            raise InvalidAccount(f"未知角色：{role}（可选：{'、'.join(ROLES)}）")
-        if not display_name or len(display_name) > 64:
-            raise InvalidAccount("显示名不能为空，且不超过 64 个字符")
-        if len(password) < MIN_PASSWORD_CHARS:
-            raise InvalidAccount(f"密码至少 {MIN_PASSWORD_CHARS} 位")
-        cats = _clean_list(categories)
-        unknown = [c for c in cats if c not in CATEGORIES]
-        if unknown:
-            raise InvalidAccount(f"未知分类：{'、'.join(unknown)}（可选：{'、'.join(CATEGORIES)}）")
+        username = check_username(username)
+        display_name, cats = check_profile(display_name, role, categories)
+        check_password(password)
         user = User(username=username, display_name=display_name, role=role,
                     password_hash=self._hasher.hash(password), categories=cats,
-                    regions=_clean_list(regions), active=True, failed_logins=0,
+                    regions=clean_regions(regions), active=True, failed_logins=0,
                     created_at=utcnow())
         try:
             with self._sessions.begin() as s:
@@ -190,6 +215,18 @@ class Accounts:
             if self._hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = self._hasher.hash(password)
             return _staff(user)
+
+    def hash_password(self, password: str) -> str:
+        """The argon2id hash of an acceptable password (InvalidAccount otherwise)."""
+        check_password(password)
+        return self._hasher.hash(password)
+
+    def password_matches(self, user_id: int, password: str) -> bool:
+        """Whether ``password`` is the account's current one (no lockout bookkeeping: for a
+        user who is already signed in and confirms it)."""
+        with self._sessions() as s:
+            stored = s.scalar(select(User.password_hash).where(User.id == user_id))
+        return stored is not None and self._verify(stored, password)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
@@ -271,8 +308,7 @@ class Accounts:
             return _staff(user)
 
     def set_password(self, username: str, password: str) -> None:
-        if len(password) < MIN_PASSWORD_CHARS:
-            raise InvalidAccount(f"密码至少 {MIN_PASSWORD_CHARS} 位")
+        check_password(password)
         with self._sessions.begin() as s:
             user = s.scalar(select(User).where(User.username == username.strip()))
             if user is None:

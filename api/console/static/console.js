@@ -104,3 +104,13 @@
     input.scrollIntoView({block: "center"});
   });
 })();
+
+/* users */
+// Forms marked data-confirm ask once before they are sent (disable, reset password).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
+})();
