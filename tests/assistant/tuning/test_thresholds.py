@@ -73,3 +73,20 @@ def test_a_sync_reloads_only_when_the_revision_moved(engine):
     worker.thresholds = Thresholds(0.9, 0.9, 0.9)  # set by hand: not overwritten without a new save
     sync.step()
     assert worker.thresholds == Thresholds(0.9, 0.9, 0.9)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_save_reaches_a_worker_on_another_connection(pg_url):
+    from knowledge.db import make_engine, migrate
+
+    admin, worker_db = make_engine(pg_url), make_engine(pg_url)
+    migrate(admin)
+    worker = Worker()
+    sync = ThresholdSync(worker_db, worker)
+    thresholds.save(admin, Thresholds(0.6, 0.3, 0.1), 1, "王主任", "更保守", DEFAULT)
+    thresholds.save(admin, Thresholds(0.55, 0.3, 0.1), 1, "王主任", "略放宽", DEFAULT)
+    sync.step()
+    assert worker.thresholds == Thresholds(0.55, 0.3, 0.1) and sync.applied == 2
+    assert [c.revision for c in thresholds.changes(worker_db)] == [2, 1]
+    admin.dispose()
+    worker_db.dispose()
