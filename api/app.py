@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import log_mask
 from api.background import BackgroundLoop
-from api.console import install_console
 from api.console.auth import WebAuth
+from api.console.site import install_console
 from api.settings import Settings
 from api.wechat.access_token import AccessTokenManager, make_token_store
 from api.wechat.channel import Channel
@@ -28,7 +28,10 @@ from api.wechat.outbox import Outbox, OutboxDelivery
 from api.wechat.protocol.client import WeChatApi
 from api.wechat.protocol.crypto import CallbackAuthenticator
 from api.wechat.settings import WeChatSettings
+from api.wechat.signals import ChannelSignals
 from api.wechat.webhook import WebhookHandler, make_router
+from assistant.alerts.history import AlertBoard
+from assistant.alerts.loop import AlertMonitor
 from assistant.dialogue.conversation import AssistantLike
 from assistant.queue.desk import Desk
 from assistant.queue.settings import QueuePolicy
@@ -158,6 +161,14 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
         # The knowledge base the assistant answers from (one database when serving).
         app.state.store = getattr(asst, "store", None) or KnowledgeStore(engine)
         app.state.workflow = Workflow(app.state.store, settings.knowledge)
+        # Early warning: the rules in their own loop; the console banner reads the episodes.
+        log_mask.register_secret(settings.alerts.alert_smtp_password)
+        alerts = AlertMonitor(engine, settings.alerts, webhook_url=settings.queue.alert_webhook_url,
+                              webhook_timeout_s=settings.queue.alert_timeout_s,
+                              channel=ChannelSignals())
+        app.state.alert_monitor, app.state.alert_board = alerts, AlertBoard(engine)
+        alert_loop = BackgroundLoop("alert-monitor", alerts.step, alerts.interval_s)
+        alert_loop.start()
         # tuning: thresholds saved in the database, followed by this worker without a restart.
         from assistant.tuning.thresholds import ThresholdSync
 
@@ -186,6 +197,9 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
             channel.close()
             if api is not None:
                 api.close()
+            alerts.interrupt()
+            alert_loop.stop()
+            alerts.close()
             engine.dispose()
 
     app = FastAPI(title="fazhi", lifespan=lifespan, docs_url=None, redoc_url=None,

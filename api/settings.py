@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings
 
 from api.console.settings import ConsoleSettings
 from api.wechat.settings import WeChatSettings
+from assistant.alerts.settings import AlertSettings
 from assistant.queue.settings import QueueSettings, StaffSettings
 from assistant.settings import AssistantSettings
 from index.settings import IndexSettings
@@ -28,6 +29,7 @@ class Settings(BaseModel):
     staff: StaffSettings = Field(default_factory=StaffSettings)
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -51,5 +53,5 @@ class Settings(BaseModel):
 _DOMAINS: dict[str, type[BaseSettings]] = {
     "storage": StorageSettings, "knowledge": KnowledgeSettings, "index": IndexSettings, "assistant": AssistantSettings,
     "queue": QueueSettings, "staff": StaffSettings, "wechat": WeChatSettings,
-    "console": ConsoleSettings,
+    "console": ConsoleSettings, "alerts": AlertSettings,
 }

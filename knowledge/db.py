@@ -12,7 +12,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: Every module that declares tables on ``Base`` (the migrations create their schema).
 MODEL_MODULES = ("knowledge.models", "assistant.dialogue.models", "assistant.queue.models",
                  "assistant.queue.audit", "assistant.queue.staff", "api.wechat.models",
-                 "api.console.auth", "assistant.queue.staff_admin", "assistant.tuning.models")
+                 "api.console.auth", "assistant.queue.staff_admin", "assistant.tuning.models",
+                 "assistant.queue.roster", "assistant.alerts.models")
 
 
 class Base(DeclarativeBase):

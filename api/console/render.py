@@ -29,7 +29,8 @@ MAX_ID = 2**31 - 1  # ids beyond any row (and beyond what the databases' integer
 ADMIN_NAV = [("/admin/kb", "kb", "知识库"), ("/admin/review", "review", "待审核"),
              ("/admin/hit-test", "hit-test", "命中测试"), ("/admin/eval", "eval", "评测与阈值"),
              ("/admin/dashboard", "dashboard", "数据看板"), ("/admin/unanswered", "unanswered", "未解答问题"),
-             ("/admin/alerts", "alerts", "预警"), ("/admin/users", "users", "账号"),
+             ("/admin/alerts", "alerts", "预警"), ("/admin/roster", "roster", "值班"),
+             ("/admin/users", "users", "账号"),
              ("/admin/overdue", "overdue", "超时督办")]
 MESSAGE_AUTHORS = {"in": "居民", "out": "智能助手"}
 DELIVERY_LABELS = {"pending": "发送中", "sending": "发送中", "sent": "已送达",
@@ -96,9 +97,12 @@ def render(request: Request, name: str, context: dict[str, Any],
            take_flash: bool = True) -> HTMLResponse:
     ctx: dict[str, Any] = {"principal": principal, "staff": principal.staff if principal else None,
                            "csrf_token": principal.csrf_token if principal else "",
-                           "flash": None, "nav": ""}
+                           "flash": None, "nav": "", "alert_banner": None}
     if principal is not None and take_flash:
         ctx["flash"] = web_auth_of(request).pop_flash(principal.session_id)
+        board = getattr(request.app.state, "alert_board", None)  # alerts: the banner for admins
+        if board is not None and principal.staff.is_admin:
+            ctx["alert_banner"] = board.banner()
     ctx.update(context)
     templates: Jinja2Templates = request.app.state.templates
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)

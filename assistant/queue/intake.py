@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.outcome import Decision, Outcome
+from assistant.queue import roster
 from assistant.queue.lifecycle import OPEN_STATES, PENDING_STATES, Priority, TicketStatus
 from assistant.queue.models import Direction, Ticket, TicketMessage
 from assistant.queue.settings import QueuePolicy
@@ -169,7 +170,9 @@ class WaitEstimate:
 def expected_wait(s: Session, policy: QueuePolicy, priority: str, category: str | None,
                   now: datetime | None = None, before_id: int | None = None) -> WaitEstimate:
     """An honest estimate from the queue as it is: the recent median first-response time,
-    or longer when the backlog ahead takes longer at the recent answering rate."""
+    or longer when the backlog ahead takes longer: with the lawyers on duty and their
+    measured handling time once the office uses the roster (``roster.capacity``), else at
+    the recent answering rate."""
     now = now or utcnow()
     deadline = int(policy.deadline_for(priority, category).total_seconds() // 60)
     ahead_q = select(func.count(Ticket.id)).where(Ticket.status.in_(PENDING_STATES),
@@ -188,6 +191,13 @@ def expected_wait(s: Session, policy: QueuePolicy, priority: str, category: str 
     if len(samples) < MIN_SAMPLES:
         return WaitEstimate(deadline, ahead, deadline, "deadline")
     median = statistics.median(samples)
+    cap = roster.capacity(s, now)
+    if cap.roster:  # the lawyers actually on duty, each handling one ticket at a time
+        staffed = roster.wait_minutes(cap, ahead, now)
+        if staffed is not None:
+            return WaitEstimate(max(1, math.ceil(max(median, staffed))), ahead, deadline, "history")
+        if cap.on_duty == 0 and cap.next_start is None:  # nobody on duty or scheduled
+            return WaitEstimate(deadline, ahead, deadline, "deadline")
     answered_recently = s.scalar(select(func.count(Ticket.id)).where(
         Ticket.first_response_at >= now - THROUGHPUT_WINDOW)) or 0
     per_minute = answered_recently / (THROUGHPUT_WINDOW.total_seconds() / 60)

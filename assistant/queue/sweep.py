@@ -92,17 +92,23 @@ class OverdueSweeper:
         return ids
 
     def post(self, payload: dict[str, Any]) -> bool:
-        if not self.webhook_url:
-            return False
-        for attempt in range(WEBHOOK_ATTEMPTS):
-            try:
-                resp = self._client.post(self.webhook_url, json=payload)
-                if resp.status_code < 300:
-                    return True
-                log.warning("alert webhook answered HTTP %d", resp.status_code)
-            except httpx.HTTPError as exc:
-                log.warning("alert webhook failed: %s", type(exc).__name__)
-            if attempt + 1 < WEBHOOK_ATTEMPTS and not self._stop.wait(0.5 * 2 ** attempt):
-                continue
-            break
-        return False
+        return bool(self.webhook_url) and post_alert(self._client, self.webhook_url, payload,
+                                                     self._stop)
+
+
+def post_alert(client: httpx.Client, url: str, payload: dict[str, Any],
+               stop: threading.Event) -> bool:
+    """POST one alert to the alert webhook as JSON, with a few retries (cut short by
+    ``stop``); True once it answered 2xx.  The early warnings (``assistant.alerts``) use it too."""
+    for attempt in range(WEBHOOK_ATTEMPTS):
+        try:
+            resp = client.post(url, json=payload)
+            if resp.status_code < 300:
+                return True
+            log.warning("alert webhook answered HTTP %d", resp.status_code)
+        except httpx.HTTPError as exc:
+            log.warning("alert webhook failed: %s", type(exc).__name__)
+        if attempt + 1 < WEBHOOK_ATTEMPTS and not stop.wait(0.5 * 2 ** attempt):
+            continue
+        break
+    return False

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from api.console.auth import Principal, require_lawyer
 from api.console.forms import MAX_ID, act, name_of, staff_id_of, ticket_url
 from api.console.render import MAX_REPLY_CHARS, STATS_DEFAULT_DAYS, back, render
+from api.console.routes.roster import roster_of, toggle_duty
 from api.deps import AccountsDep, DeskDep, LawyerPrincipal
 from assistant.queue.desk import Desk
 from assistant.queue.errors import TicketNotFound
@@ -47,6 +48,7 @@ def _queue_page(request: Request, principal: Principal, desk: Desk, scope: str, 
     return render(request, "queue.html", {
         "rows": rows, "filters": f, "overdue": overdue, "mine_overdue": mine_overdue,
         "revision": desk.revision(), "nav": nav, "title": title,
+        "duty": roster_of(desk.engine).status(principal.staff.id),  # the on-duty toggle
         "filtered": any(f[k] for k in ("category", "region", "priority", "overdue"))
         or f["scope"] == "all",
     }, principal)
@@ -176,4 +178,5 @@ def router() -> APIRouter:
     r.post("/tickets/{ticket_id}/reopen")(reopen)
     r.post("/tickets/{ticket_id}/draft")(draft_entry)
     r.get("/stats", response_class=HTMLResponse)(stats_page)
+    r.post("/duty")(toggle_duty)
     return r

@@ -1,0 +1,1 @@
+"""Early warning: rules over the service's own figures, each firing once per episode."""
