@@ -112,6 +112,10 @@ def entry_page(request: Request, entry_id: int, principal: AdminPrincipal, store
                         "changes": changes(by_no[old_no], by_no[new_no])}
     restore_no = _version_no(q.get("restore"))
     earlier = [v.version for v in versions if v.version != entry.current_version]
+    current = by_no.get(entry.current_version)
+    # By default the newest version whose text differs from the current one (a status change
+    # keeps the text, so restoring it would change nothing).
+    different = [v.version for v in versions if current is not None and v.content != current.content]
     status = Status(entry.status)
     self_review = author == principal.staff.username and not workflow.settings.kb_allow_self_review
     return kb_render(request, "kb_entry.html", {
@@ -119,7 +123,7 @@ def entry_page(request: Request, entry_id: int, principal: AdminPrincipal, store
         "names": author_names(accounts), "author": author, "problems": problems_of(entry, store.article_keys()),
         "reply": reply_size(data), "moves": moves_from(status), "self_review": self_review,
         "compared": compared, "ticket": ticket_links(engine, [entry_id]).get(entry_id),
-        "restore_no": restore_no if restore_no in earlier else (earlier[-1] if earlier else None),
+        "restore_no": restore_no if restore_no in earlier else (different or earlier or [None])[-1],
         "max_reason": MAX_REASON,
     }, principal)
 
