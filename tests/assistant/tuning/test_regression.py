@@ -10,6 +10,7 @@ from assistant.tuning.regression import RegressionError
 from knowledge.entry import EntryData
 from knowledge.taxonomy import Status
 from knowledge.workflow import Actor
+from tests.helpers import wait_until
 
 WAGES = "公司拖欠工资不发，我该怎么办？"
 OPERATOR = Actor("boss", operator=True)
@@ -66,19 +67,25 @@ def test_a_run_stores_time_passed_failed_and_each_result(engine, seed_assistant)
 
 
 def test_a_knowledge_base_change_runs_the_set_once_per_revision(kb_console):
+    """The app runs the set after each change it applies; another worker's call at the same
+    revision runs nothing."""
     assistant, engine = kb_console.assistant, kb_console.engine
     store = kb_console.app.state.store
     entry = assistant.respond(WAGES).answered_entry_id
     regression.save_case(engine, store, WAGES, "answer", entry, "王主任")
+
+    def run_at_this_revision():
+        run = regression.latest_run(engine)
+        revision = store.revision()
+        return run if run and run.trigger is RunTrigger.KB_CHANGE and run.kb_revision == revision else None
+
     kb_console.app.state.workflow.archive(entry, OPERATOR)
-    assistant.refresh()
-    run = regression.on_kb_change(engine, assistant, store)
-    assert run is not None and run.trigger is RunTrigger.KB_CHANGE and (run.passed, run.failed) == (0, 1)
+    wait_until(run_at_this_revision, timeout_s=60, what="the run after archiving")
+    assert (run_at_this_revision().passed, run_at_this_revision().failed) == (0, 1)
     assert regression.on_kb_change(engine, assistant, store) is None  # another worker, same revision
     kb_console.app.state.workflow.restore(entry, 1, OPERATOR, publish=True)
-    assistant.refresh()
-    again = regression.on_kb_change(engine, assistant, store)
-    assert again is not None and (again.passed, again.failed) == (1, 0)
+    wait_until(run_at_this_revision, timeout_s=60, what="the run after restoring")
+    assert (run_at_this_revision().passed, run_at_this_revision().failed) == (1, 0)
 
 
 def test_with_no_saved_questions_a_change_runs_nothing(engine, seed_assistant):
