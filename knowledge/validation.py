@@ -92,7 +92,11 @@ def form_values(data: EntryData) -> dict[str, str]:
 
 
 def _law_name(text: str) -> str:
+    """A law's name as citations write it: 《中华人民共和国民法典》 -> 民法典 (a name quoting
+    another law, 最高人民法院关于适用《民法典》…的解释, keeps its inner quotes)."""
     name = text.strip().replace("〈", "《").replace("〉", "》")
+    if name.startswith("《") and name.endswith("》"):
+        name = name[1:-1].strip()
     return name.removeprefix("中华人民共和国").strip()
 
 

@@ -123,7 +123,7 @@ def entry_page(request: Request, entry_id: int, principal: AdminPrincipal, store
         "names": author_names(accounts), "author": author, "problems": problems_of(entry, store.article_keys()),
         "reply": reply_size(data), "moves": moves_from(status), "self_review": self_review,
         "compared": compared, "ticket": ticket_links(engine, [entry_id]).get(entry_id),
-        "restore_no": restore_no if restore_no in earlier else (different or earlier or [None])[-1],
+        "restore_no": restore_no if restore_no in earlier else next(reversed(different or earlier), None),
         "max_reason": MAX_REASON,
     }, principal)
 

@@ -132,6 +132,33 @@ def test_a_new_entry_is_a_draft_written_by_the_admin(kb_console):
     assert (v1.action, v1.author) == ("create", "boss")
 
 
+def test_a_case_and_an_article_are_written_with_their_own_fields(kb_console):
+    browser = admin(kb_console)
+    article = create(browser, kind="article", law="《中华人民共和国民法典》", article_no="一千零八十六",
+                     text="离婚后，不直接抚养子女的父或者母，有探望子女的权利。", category="婚姻家庭")
+    saved = kb_store(kb_console).get(article)
+    assert (saved.law, saved.article_no, saved.title) == ("民法典", 1086, "《民法典》第一千零八十六条")
+    case = create(browser, kind="case", title="父亲探望权纠纷案", facts="双方离婚后，母亲拒绝父亲探望孩子。",
+                  judgment="法院判决父亲每月探望两次。", citations="民法典第1086条", category="婚姻家庭")
+    saved = kb_store(kb_console).get(case)
+    assert saved.kind == "case" and saved.citations == [{"law": "民法典", "article": 1086}]
+    again = send(browser, "/admin/kb/new", "/admin/kb/new", kind="article", law="民法典", article_no="1086",
+                 text="重复", category="婚姻家庭")
+    assert again.status_code == 400 and f"《民法典》第1086条已有条目 #{article}" in again.text
+
+
+def test_an_edit_made_on_an_old_copy_of_the_entry_is_refused_with_the_input_kept(kb_console):
+    add_article(kb_console)
+    browser = admin(kb_console)
+    entry_id = create(browser)
+    stale = csrf_of(browser.get(f"/admin/kb/{entry_id}/edit").text)
+    move(browser, entry_id, "in_review")  # version 2 meanwhile
+    r = browser.post(f"/admin/kb/{entry_id}/edit", data={"csrf_token": stale, **FAQ, "answer": "我的修改",
+                                                          "base_version": "1", "intent": "draft"})
+    assert r.status_code == 400 and "该条目已被修改（现为第 2 版）" in r.text and ">我的修改</textarea>" in r.text
+    assert kb_store(kb_console).get(entry_id).answer == ANSWER
+
+
 # -- the workflow ---------------------------------------------------------------------
 
 def test_the_author_cannot_publish_their_own_entry_and_a_second_admin_can(kb_console):
