@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings
 from api.console.settings import ConsoleSettings
 from api.wechat.settings import WeChatSettings
 from assistant.alerts.settings import AlertSettings
+from assistant.learning.settings import LearningSettings
 from assistant.queue.settings import QueueSettings, StaffSettings
 from assistant.settings import AssistantSettings
 from index.settings import IndexSettings
@@ -30,6 +31,7 @@ class Settings(BaseModel):
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -53,5 +55,5 @@ class Settings(BaseModel):
 _DOMAINS: dict[str, type[BaseSettings]] = {
     "storage": StorageSettings, "knowledge": KnowledgeSettings, "index": IndexSettings, "assistant": AssistantSettings,
     "queue": QueueSettings, "staff": StaffSettings, "wechat": WeChatSettings,
-    "console": ConsoleSettings, "alerts": AlertSettings,
+    "console": ConsoleSettings, "alerts": AlertSettings, "learning": LearningSettings,
 }

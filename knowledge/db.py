@@ -13,7 +13,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MODEL_MODULES = ("knowledge.models", "assistant.dialogue.models", "assistant.queue.models",
                  "assistant.queue.audit", "assistant.queue.staff", "api.wechat.models",
                  "api.console.auth", "assistant.queue.staff_admin", "assistant.tuning.models",
-                 "assistant.queue.roster", "assistant.alerts.models")
+                 "assistant.queue.roster", "assistant.alerts.models",
+                 "assistant.learning.models")
 
 
 class Base(DeclarativeBase):

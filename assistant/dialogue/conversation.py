@@ -1,7 +1,9 @@
 """Conversation state of one resident: what the next message means.
 
 * after suggestions, "1"/"2"/"3" picks one (``Assistant.answer_entry``);
-* after an answer, "5"/"1" (满意/不满意) is a rating recorded against the answering entry;
+* after an answer, "5"/"1" (满意/不满意) is a rating recorded against the answering entry,
+  with the question it answered; a dislike opens the entry's review task and offers one-tap
+  reasons, and the next "1".."4" is stored as its reason (``assistant.learning.feedback``);
 * after a lawyer's reply, "5"/"1" rates that reply: it is stored on the ticket (and so counts
   for the lawyer who owns it);
 * "我的咨询" lists the resident's tickets with their status;
@@ -30,6 +32,8 @@ from sqlalchemy.orm import Session
 from assistant.dialogue import texts as T
 from assistant.dialogue.models import Conversation, Rating, State
 from assistant.durations import promise_text
+from assistant.learning import feedback
+from assistant.learning.models import FeedbackReason
 from assistant.outcome import Decision, Outcome
 from assistant.queue import intake, lifecycle
 from assistant.queue.models import Direction, Ticket, TicketStatus
@@ -157,6 +161,10 @@ class Dialogue:
                 score = parse_rating(text)
                 if score is not None:
                     return self._rate(s, conv, score, inbound_id)
+            if conv.state == State.AWAITING_REASON:
+                reason = feedback.parse_reason(text)
+                if reason is not None:  # anything else is a new question, as usual
+                    return self._give_reason(s, conv, reason)
             outcome = self.assistant.respond(text, history=self._recent_history(conv) or None)
             return self._apply(s, conv, text, outcome, inbound_id)
 
@@ -217,13 +225,26 @@ class Dialogue:
 
     def _rate(self, s: Session, conv: Conversation, score: int,
               inbound_id: int | None) -> DialogueReply:
+        now = utcnow()
         s.add(Rating(openid=conv.openid, entry_id=conv.last_entry_id, score=score,
-                     inbound_id=inbound_id, created_at=utcnow()))
+                     inbound_id=inbound_id, question_inbound_id=conv.question_inbound_id,
+                     created_at=now))
         entry_id = conv.last_entry_id
         conv.state, conv.last_entry_id = State.IDLE, None  # one rating per answer
+        if feedback.is_dislike(score) and entry_id is not None:
+            feedback.record_dislike(s, entry_id, now)  # the entry's review task
+            conv.state = State.AWAITING_REASON  # the next "1".."4" says why
         self._save(s, conv)
         text = T.RATING_THANKS_GOOD if score >= 4 else T.RATING_THANKS_BAD
         return DialogueReply([text], "rating", entry_id=entry_id, notes={"score": score})
+
+    def _give_reason(self, s: Session, conv: Conversation, reason: FeedbackReason) -> DialogueReply:
+        rating = feedback.give_reason(s, conv.openid, reason)
+        conv.state = State.IDLE  # one reason per dislike
+        self._save(s, conv)
+        return DialogueReply([T.FEEDBACK_REASON_THANKS.format(reason=reason.label)], "feedback",
+                             entry_id=rating.entry_id if rating else None,
+                             notes={"reason": reason.value})
 
     def _rate_ticket(self, s: Session, conv: Conversation, score: int) -> DialogueReply:
         assert conv.rating_ticket_id is not None  # the state says which answer is rated
@@ -249,6 +270,8 @@ class Dialogue:
         reply = DialogueReply(messages, decision.value, outcome=outcome)
         conv.state, conv.suggestions = State.IDLE, []
         conv.last_entry_id, conv.rating_ticket_id = None, None
+        if asked:  # a picked choice keeps the question that offered the choices
+            conv.question_inbound_id = inbound_id
 
         if decision is Decision.ANSWER:
             reply.messages = append_line(messages, T.RATING_PROMPT)

@@ -1,6 +1,6 @@
 """ORM models of the resident's side of a conversation: its state and the ratings given.
 
-The schema is created by migration ``0002_channel``.
+The schema is created by migration ``0002_channel`` (feedback reasons: ``0011``).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class State(StrEnum):
     AWAITING_CHOICE = "awaiting_choice"
     AWAITING_RATING = "awaiting_rating"
     AWAITING_TICKET_RATING = "awaiting_ticket_rating"
+    AWAITING_REASON = "awaiting_reason"  # after a dislike: why (assistant.learning.feedback)
 
 
 class Conversation(Base):
@@ -35,6 +36,8 @@ class Conversation(Base):
     history: Mapped[list] = mapped_column(JSON, default=list)  # recent questions, newest last
     last_entry_id: Mapped[int | None] = mapped_column(Integer)  # the entry a rating refers to
     rating_ticket_id: Mapped[int | None] = mapped_column(Integer)  # the lawyer answer it rates
+    # The message that asked what the current answer (or choices) answers (0011).
+    question_inbound_id: Mapped[int | None] = mapped_column(Integer)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rate_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -50,3 +53,7 @@ class Rating(Base):
     score: Mapped[int] = mapped_column(Integer)
     inbound_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A dislike's reason (assistant.learning.models.FeedbackReason) and the message that
+    # asked the question the rated answer was for (0011).
+    reason: Mapped[str | None] = mapped_column(String(16))
+    question_inbound_id: Mapped[int | None] = mapped_column(Integer)

@@ -14,8 +14,12 @@ WELCOME = (
 
 RATING_PROMPT = "这个回答对您有帮助吗？回复 5 满意 / 1 不满意。"
 RATING_THANKS_GOOD = "感谢您的评价！如有其他法律问题，欢迎继续提问。"
-RATING_THANKS_BAD = ("感谢反馈，我们会改进这条解答。您可以换个说法再问一次，"
-                     "或回复“转人工”由值班律师为您解答。")
+# After a dislike: the one-tap reasons (assistant.learning.models.REASON_CHOICES, in order).
+RATING_THANKS_BAD = ("感谢反馈，我们会改进这条解答。能告诉我们哪里不满意吗？回复数字：\n"
+                     "1 没回答我的问题\n2 看不懂\n3 我觉得不对\n4 其他\n"
+                     "也可以直接换个说法再问，或回复“转人工”由值班律师为您解答。")
+FEEDBACK_REASON_THANKS = ("已记录您的意见（{reason}），我们会据此改进这条解答。您可以换个说法再问一次，"
+                          "或回复“转人工”由值班律师为您解答。")
 CHOICE_OUT_OF_RANGE = "请回复 1 到 {n} 之间的序号；都不是的话，请换个说法描述您的问题，或回复“转人工”。"
 CHOICE_EXPIRED = "这个选项已失效，请重新描述您的问题。"
 
