@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.console.auth import Principal
 from api.console.render import MAX_ID, render
+from assistant.pii import mask_numbers
 from assistant.queue.models import Ticket
 from assistant.queue.staff import Accounts
 from assistant.reply import WECHAT_MAX_BYTES, entry_text, split_message
@@ -33,8 +34,10 @@ LABELS: dict[str, Any] = {
 
 def kb_render(request: Request, name: str, context: dict[str, Any], principal: Principal,
               status_code: int = 200) -> HTMLResponse:
-    """A knowledge-base page: the labels as ``kb``, the admin menu's 知识库 marked."""
-    return render(request, name, {"kb": LABELS, "nav": "kb", **context}, principal, status_code=status_code)
+    """A knowledge-base page: the labels as ``kb``, ``mask`` for the numbers in list rows (a
+    lawyer's draft may quote a resident), the admin menu's 知识库 marked."""
+    return render(request, name, {"kb": LABELS, "nav": "kb", "mask": mask_numbers, **context}, principal,
+                  status_code=status_code)
 
 
 def entry_url(entry_id: int) -> str:
@@ -93,11 +96,13 @@ def ticket_links(engine: Engine, entry_ids: list[int] | None = None,
 
 @dataclass(frozen=True)
 class ReplySize:
-    """An entry's reply as a resident would get it, measured in WeChat messages."""
+    """An entry's reply as a resident would get it, measured in WeChat messages, and whether
+    its text holds what looks like someone's phone, ID or bank-card number."""
 
     text: str
     bytes: int
     parts: int
+    personal_numbers: bool = False
 
     @property
     def warning(self) -> str:
@@ -106,12 +111,24 @@ class ReplySize:
         return (f"答复约 {self.bytes} 字节，超过微信单条消息上限（{WECHAT_MAX_BYTES} 字节），"
                 f"将分 {self.parts} 条消息发送；建议精简答案")
 
+    @property
+    def notes(self) -> list[str]:
+        """Warnings (the entry can still be saved)."""
+        notes = [self.warning] if self.warning else []
+        if self.personal_numbers:
+            notes.append("内容中有疑似手机号、身份证号或银行卡号；如是居民的个人信息，请删除后再发布")
+        return notes
+
+
+TEXT_FIELDS = ("title", "question", "answer", "facts", "judgment", "reasoning", "text")
+
 
 def reply_size(data: EntryData) -> ReplySize:
     entry = Entry()
     apply(entry, data)
     text = entry_text(entry)
-    return ReplySize(text, len(text.encode("utf-8")), len(split_message(text)))
+    typed = "\n".join([*(getattr(data, f) or "" for f in TEXT_FIELDS), *data.alt_questions])
+    return ReplySize(text, len(text.encode("utf-8")), len(split_message(text)), mask_numbers(typed) != typed)
 
 
 def kind_of(value: str | None) -> Kind | None:

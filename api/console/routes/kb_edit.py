@@ -5,7 +5,8 @@ again (the workflow's published → draft move), so a changed text reaches resid
 after a second admin has reviewed it; "保存并提交审核" submits it at once, and where the
 settings let an author publish (``kb_allow_self_review``) "保存并发布" publishes it.
 Invalid input re-shows the form with what was typed and a message at each field; a reply
-longer than one WeChat message is a warning, not an error.
+longer than one WeChat message is a warning, not an error (as is what looks like a resident's
+phone or ID number).
 """
 from __future__ import annotations
 
@@ -115,8 +116,8 @@ def _advance(workflow: Workflow, entry_id: int, status: Status, intent: str, pri
 
 
 def _finish(request: Request, principal: Principal, workflow: Workflow, entry_id: int, status: Status,
-            intent: str, said: list[str], warning: str, changed: bool) -> RedirectResponse:
-    kind = "warn" if warning else "ok"
+            intent: str, said: list[str], notes: list[str], changed: bool) -> RedirectResponse:
+    kind = "warn" if notes else "ok"
     try:
         changed |= _advance(workflow, entry_id, status, intent, principal, said)
     except WorkflowError as exc:  # e.g. SelfReview: saved and submitted, not published
@@ -124,8 +125,7 @@ def _finish(request: Request, principal: Principal, workflow: Workflow, entry_id
         kind, changed = "error", True
     if changed:
         kb_changed(request)
-    if warning:
-        said.append("注意：" + warning)
+    said += ["注意：" + note for note in notes]
     return back(request, principal, entry_url(entry_id), kind, "；".join(said))
 
 
@@ -142,7 +142,7 @@ def create(request: Request, principal: AdminPrincipal, store: StoreDep, workflo
                                     reason=form.reason.strip()[:MAX_REASON] or "在后台新建", action=Action.CREATE)
     said = [f"已新建草稿 #{entry_id}" if result is UpsertResult.CREATED else f"已保存条目 #{entry_id}"]
     return _finish(request, principal, workflow, entry_id, Status.DRAFT, intent, said,
-                   reply_size(checked.data).warning, True)
+                   reply_size(checked.data).notes, True)
 
 
 def _stale(entry: Entry, base_version: str) -> bool:
@@ -179,7 +179,7 @@ def update(request: Request, entry_id: int, principal: AdminPrincipal, store: St
             said.append("原已发布的内容已下线，审核发布后居民才会看到新内容")
     else:
         said = ["内容没有变化，未生成新版本"]
-    return _finish(request, principal, workflow, entry_id, status, intent, said, reply_size(data).warning, changed)
+    return _finish(request, principal, workflow, entry_id, status, intent, said, reply_size(data).notes, changed)
 
 
 def register(r: APIRouter) -> None:

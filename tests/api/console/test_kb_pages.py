@@ -159,6 +159,16 @@ def test_an_edit_made_on_an_old_copy_of_the_entry_is_refused_with_the_input_kept
     assert kb_store(kb_console).get(entry_id).answer == ANSWER
 
 
+def test_a_residents_phone_number_is_masked_in_the_list_and_pointed_out_in_the_form(kb_console):
+    add_article(kb_console)
+    browser = admin(kb_console)
+    question = "我的电话13812345678，公司拖欠工资怎么办"
+    entry_id = create(browser, question=question)
+    listed = browser.get("/admin/kb", params={"q": "公司拖欠工资怎么办"}).text
+    assert f'href="/admin/kb/{entry_id}"' in listed and "138****5678" in listed and "13812345678" not in listed
+    assert "疑似手机号、身份证号或银行卡号" in browser.get(f"/admin/kb/{entry_id}").text
+
+
 # -- the workflow ---------------------------------------------------------------------
 
 def test_the_author_cannot_publish_their_own_entry_and_a_second_admin_can(kb_console):
