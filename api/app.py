@@ -176,6 +176,12 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
         thresholds.apply()
         threshold_loop = BackgroundLoop("threshold-sync", thresholds.step, thresholds.interval_s)
         threshold_loop.start()
+        # Retention: conversation text older than FAZHI_RETENTION_DAYS is deleted, figures stay.
+        from assistant.privacy.retention import Retention
+
+        purge_loop = BackgroundLoop("retention-purge", Retention(engine, settings.privacy).step,
+                                    settings.privacy.retention_check_s)
+        purge_loop.start()
         sweeper = OverdueSweeper(engine, settings.queue)
 
         def sweep_step() -> bool:
@@ -192,6 +198,7 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
             sweeper.interrupt()
             sweep.stop()
             threshold_loop.stop()  # tuning
+            purge_loop.stop()  # retention
             sweeper.close()
             outbox.stop()
             channel.close()

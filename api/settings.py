@@ -15,6 +15,7 @@ from api.console.settings import ConsoleSettings
 from api.wechat.settings import WeChatSettings
 from assistant.alerts.settings import AlertSettings
 from assistant.learning.settings import LearningSettings
+from assistant.privacy.settings import PrivacySettings
 from assistant.queue.settings import QueueSettings, StaffSettings
 from assistant.settings import AssistantSettings
 from index.settings import IndexSettings
@@ -30,6 +31,7 @@ class Settings(BaseModel):
     staff: StaffSettings = Field(default_factory=StaffSettings)
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
 
@@ -54,6 +56,6 @@ class Settings(BaseModel):
 
 _DOMAINS: dict[str, type[BaseSettings]] = {
     "storage": StorageSettings, "knowledge": KnowledgeSettings, "index": IndexSettings, "assistant": AssistantSettings,
-    "queue": QueueSettings, "staff": StaffSettings, "wechat": WeChatSettings,
+    "queue": QueueSettings, "staff": StaffSettings, "wechat": WeChatSettings, "privacy": PrivacySettings,
     "console": ConsoleSettings, "alerts": AlertSettings, "learning": LearningSettings,
 }

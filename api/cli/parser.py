@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from api.cli import ask, index, kb, report, serve, users
+from api.cli import ask, index, kb, privacy, report, serve, users
 from api.cli import eval as evaluation
 from api.settings import Settings
 
 #: In the order ``fazhi --help`` lists them.
 GROUPS = (index.add_model_parser, kb.add_parser, index.add_parser, ask.add_parser,
-          evaluation.add_parser, serve.add_parser, users.add_parser, report.add_parser)
+          evaluation.add_parser, serve.add_parser, users.add_parser, report.add_parser,
+          privacy.add_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

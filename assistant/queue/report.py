@@ -16,13 +16,14 @@ import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from assistant.durations import duration_text
 from assistant.queue.models import Ticket, TicketStatus
+from assistant.queue.staff import Role, User
 from knowledge.timeutil import CHINA_TZ, as_utc, utcnow
 
 
@@ -39,6 +40,12 @@ class Stats:
     overdue: int
     rating_mean: float | None
     rating_count: int
+    rating_satisfied: int = 0  # ratings of 4 or 5
+
+
+#: A 1-5 rating at or above this is "satisfied" (a resident's 5), at or below DISSATISFIED_AT not.
+SATISFIED_AT = 4
+DISSATISFIED_AT = 2
 
 
 @dataclass(frozen=True)
@@ -97,14 +104,27 @@ def compute(tickets: list[Ticket], now: datetime | None = None) -> Stats:
         tickets=n, responded=len(first), response_rate=len(first) / n if n else None,
         median_first_response_s=_median(first), p90_first_response_s=p90(first),
         closed=closed, expired=expired, median_close_s=_median(close), overdue=overdue,
-        rating_mean=statistics.fmean(ratings) if ratings else None, rating_count=len(ratings))
+        rating_mean=statistics.fmean(ratings) if ratings else None, rating_count=len(ratings),
+        rating_satisfied=sum(r >= SATISFIED_AT for r in ratings))
 
 
-def tickets_in(s: Session, start: datetime, end: datetime,
-               lawyer_id: int | None = None) -> list[Ticket]:
+def in_region(region: str) -> ColumnElement[bool]:
+    """Tickets whose region (the location the resident shared) names ``region``, as the
+    queue's region filter reads it ("海淀区" matches "北京市海淀区中关村")."""
+    return Ticket.region.contains(region, autoescape=True)
+
+
+def tickets_in(s: Session, start: datetime, end: datetime, lawyer_id: int | None = None,
+               category: str | None = None, region: str | None = None) -> list[Ticket]:
+    # Times are stored in UTC, and SQLite compares them as written: compare in UTC too.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     stmt = select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end)
     if lawyer_id is not None:
         stmt = stmt.where(Ticket.claimed_by == lawyer_id)
+    if category:
+        stmt = stmt.where(Ticket.category == category)
+    if region:
+        stmt = stmt.where(in_region(region))
     return list(s.scalars(stmt.order_by(Ticket.id)))
 
 
@@ -114,11 +134,23 @@ def stats(s: Session, start: datetime, end: datetime, lawyer_id: int | None = No
     return compute(tickets_in(s, start, end, lawyer_id), now)
 
 
+def lawyer_names(s: Session) -> dict[int, str]:
+    """Every lawyer, and anyone else who ever owned a ticket (an admin who claimed one)."""
+    names = {i: n for i, n in s.execute(
+        select(User.id, User.display_name).where(User.role == Role.LAWYER))}
+    names.update({i: n for i, n in s.execute(
+        select(User.id, User.display_name)
+        .where(User.id.in_(select(Ticket.claimed_by).distinct())))})
+    return names
+
+
 def report(s: Session, start: datetime, end: datetime, names: Mapping[int, str],
-           now: datetime | None = None) -> Report:
+           now: datetime | None = None, category: str | None = None,
+           region: str | None = None) -> Report:
     """Overall and per lawyer: every lawyer in ``names`` (even without tickets), every other
-    owner found in the period, and the tickets nobody owns."""
-    tickets = tickets_in(s, start, end)
+    owner found in the period, and the tickets nobody owns; optionally only the tickets of
+    one category or region."""
+    tickets = tickets_in(s, start, end, category=category, region=region)
     by_owner: dict[int | None, list[Ticket]] = {i: [] for i in names}
     for t in tickets:
         by_owner.setdefault(t.claimed_by, []).append(t)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -23,7 +23,8 @@ MIN = timedelta(minutes=1)
 
 
 def cst(day: int, hour: int = 10, minute: int = 0, month: int = 10) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=CHINA_TZ)
+    """A Beijing time, as the app stores times: in UTC (SQLite compares them as written)."""
+    return datetime(2026, month, day, hour, minute, tzinfo=CHINA_TZ).astimezone(UTC)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The dashboard's charts, drawn as SVG by ``svg`` (no chart library)."""
