@@ -56,7 +56,9 @@ class Flag:
 
 
 def citation_problems(data: EntryData, articles: Collection[tuple[str, int]]) -> list[str]:
-    """Why the entry's legal content may be wrong or stale (empty when it is fine)."""
+    """Why the entry's legal content may be wrong or stale (empty when it is fine).  With no
+    article loaded at all (a knowledge base of FAQs only) nothing can be resolved, so only
+    repealed statutes are reported: flagging every citation would bury them."""
     reasons: list[str] = []
     if data.kind is Kind.ARTICLE and data.law and (repeal := repeal_of(data.law)):
         reasons.append(_repealed(data.law, repeal))
@@ -64,7 +66,7 @@ def citation_problems(data: EntryData, articles: Collection[tuple[str, int]]) ->
         law = cite.law.removeprefix("中华人民共和国")
         if repeal := repeal_of(law):
             reasons.append(f"{cite.render()}：{_repealed(law, repeal)}")
-        elif (law, cite.article) not in articles:
+        elif articles and (law, cite.article) not in articles:
             reasons.append(f"{cite.render()}：知识库中没有这一条文")
     return reasons
 

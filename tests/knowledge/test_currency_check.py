@@ -38,12 +38,19 @@ def test_a_citation_that_resolves_to_no_article_entry_is_flagged(store):
 
 
 def test_an_archived_article_does_not_count_and_an_archived_entry_is_not_listed(store):
-    store.upsert_many([_article("民法典", 703), _faq("gone", ("合同法", 1), status=Status.ARCHIVED),
-                       _faq("cites", ("民法典", 703))])
+    store.upsert_many([_article("民法典", 703), _article("民法典", 704),
+                       _faq("gone", ("合同法", 1), status=Status.ARCHIVED), _faq("cites", ("民法典", 703))])
     assert check_entries(store) == []
     _, article_id = store.upsert(_article("民法典", 703))
     store.set_status(article_id, Status.ARCHIVED)
     assert [f.external_id for f in check_entries(store)] == ["cites"]
+
+
+def test_with_no_article_loaded_only_repealed_statutes_are_flagged(store):
+    """A knowledge base of FAQs only cannot resolve citations; flagging every one would bury
+    the repealed statutes."""
+    store.upsert_many([_faq("unchecked", ("民法典", 703)), _faq("old", ("合同法", 114))])
+    assert [f.external_id for f in check_entries(store)] == ["old"]
 
 
 def test_an_article_of_a_repealed_statute_is_flagged(store):

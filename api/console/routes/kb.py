@@ -102,6 +102,7 @@ def flagged_page(request: Request, principal: AdminPrincipal, store: StoreDep) -
     rows = [{"id": i, "external_id": external[i], "reasons": reasons[i], "entry": entries.get(i)} for i in shown]
     return kb_render(request, "kb_flagged.html", {
         "rows": rows, "total": len(ids), "citations": sum(len(r) for r in reasons.values()),
+        "no_articles": not store.article_keys(),
         "pages": _pages("/admin/kb/flagged", {}, page, len(ids), FLAGGED_PAGE_SIZE),
     }, principal)
 

@@ -500,3 +500,10 @@ def test_searching_reviewing_and_restoring_work_on_postgresql(pg_kb_console):
     html = post(b, f"/admin/kb/{entry_id}/restore", f"/admin/kb/{entry_id}", version="1", mode="draft")
     assert flash_of(html).startswith("第 1 版已恢复为草稿")
     assert "<h3>状态</h3>" in a.get(f"/admin/kb/{entry_id}?old=3&new=4").text
+
+
+def test_with_no_article_loaded_the_flagged_list_says_citations_cannot_be_checked(kb_console):
+    html = admin(kb_console).get("/admin/kb/flagged").text
+    assert 'id="kb-no-articles"' in html and "尚未导入法条" in html
+    add_article(kb_console)
+    assert 'id="kb-no-articles"' not in admin(kb_console, "li", "李主任").get("/admin/kb/flagged").text
