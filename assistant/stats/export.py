@@ -103,9 +103,9 @@ def to_xlsx(d: Dashboard) -> bytes:
            ([name, x.count, x.mean, x.satisfied, x.dissatisfied, x.satisfied_share]
             for name, x in (("智能助手的解答", d.answers), ("律师的答复", d.lawyers))),
            {3: "0.00", 6: PERCENT}, (16, 10, 14, 12, 14, 10))
-    _sheet(wb.create_sheet("差评条目"), ["条目编号", "标题", "分类", "差评数", "评价数"],
-           ([x.entry_id, x.title, x.category, x.dislikes, x.ratings] for x in d.disliked),
-           widths=(10, 48, 12, 8, 8))
+    _sheet(wb.create_sheet("差评条目"), ["条目编号", "标题", "分类", "差评数", "评价数", "差评原因"],
+           ([x.entry_id, x.title, x.category, x.dislikes, x.ratings, x.reasons_text] for x in d.disliked),
+           widths=(10, 48, 12, 8, 8, 30))
     overall = [_lawyer_row("全部", d.queue.overall)]
     _sheet(wb.create_sheet("律师"), LAWYER_HEADER,
            overall + [_lawyer_row(ls.name, ls.stats) for ls in d.queue.lawyers],

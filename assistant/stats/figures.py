@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from assistant.dialogue.models import Rating
+from assistant.learning.models import REASON_LABELS
 from assistant.outcome import Decision
 from assistant.pii import mask_numbers
 from assistant.queue import report as queue_report
@@ -42,6 +43,7 @@ DECISION_LABELS: dict[str, str] = {
     Decision.DECLINE: "非法律问题", Decision.EMERGENCY: "紧急求助",
 }
 UNCATEGORISED = "未分类"
+_REASONS: dict[str, str] = {k.value: v for k, v in REASON_LABELS.items()}
 MAX_DAYS = 366
 TOP_DISLIKED = 10
 
@@ -124,6 +126,11 @@ class Disliked:
     category: str | None
     dislikes: int
     ratings: int
+    reasons: dict[str, int] = field(default_factory=dict)  # the reasons residents gave (0011)
+
+    @property
+    def reasons_text(self) -> str:
+        return "、".join(f"{_REASONS.get(k, k)} {n}" for k, n in self.reasons.items())
 
 
 @dataclass(frozen=True)
@@ -279,10 +286,17 @@ def _disliked(s: Session, scope: Scope) -> list[Disliked]:
                      .limit(TOP_DISLIKED)).all()
     titles: dict[int, tuple[str, str | None]] = {i: (t, c) for i, t, c in s.execute(
         select(Entry.id, Entry.title, Entry.category).where(Entry.id.in_([r[0] for r in rows])))}
+    reasons: dict[int, dict[str, int]] = defaultdict(dict)
+    for entry_id, reason, n in s.execute(
+            select(Rating.entry_id, Rating.reason, func.count())
+            .where(*_rating_filters(scope), Rating.entry_id.in_([r[0] for r in rows]),
+                   Rating.score <= queue_report.DISSATISFIED_AT, Rating.reason.is_not(None))
+            .group_by(Rating.entry_id, Rating.reason).order_by(func.count().desc(), Rating.reason)):
+        reasons[int(entry_id or 0)][str(reason)] = int(n)
     found = []
     for entry_id, n_bad, n in rows:
         title, category = titles.get(entry_id, (f"（已删除的条目 #{entry_id}）", None))
-        found.append(Disliked(int(entry_id), title, category, int(n_bad), int(n)))
+        found.append(Disliked(int(entry_id), title, category, int(n_bad), int(n), reasons[entry_id]))
     return found
 
 
@@ -315,16 +329,18 @@ def disliked_examples(s: Session, scope: Scope, entry_ids: list[int], per_entry:
     found: dict[int, list[str]] = {}
     for entry_id in entry_ids:
         found[entry_id] = examples = []
-        ratings = s.execute(select(Rating.openid, Rating.created_at)
+        ratings = s.execute(select(Rating.openid, Rating.created_at, Rating.question_inbound_id)
                             .where(*_rating_filters(scope), Rating.entry_id == entry_id,
                                    Rating.score <= queue_report.DISSATISFIED_AT)
                             .order_by(Rating.id.desc()).limit(3 * per_entry)).all()
-        for openid, rated_at in ratings:
-            asked = s.scalars(select(inbound.c.content).where(
-                and_(inbound.c.openid == openid, inbound.c.received_at <= rated_at,
-                     inbound.c.decision.in_((Decision.ANSWER, Decision.SUGGEST)),
-                     inbound.c.content != ""))
-                .order_by(inbound.c.id.desc()).limit(3)).all()
+        for openid, rated_at, question_id in ratings:
+            # The message the rated answer was for (recorded since 0011), else the resident's
+            # latest question before the rating.
+            where = [inbound.c.id == question_id] if question_id else [
+                inbound.c.openid == openid, inbound.c.received_at <= rated_at,
+                inbound.c.decision.in_((Decision.ANSWER, Decision.SUGGEST))]
+            asked = s.scalars(select(inbound.c.content).where(and_(*where, inbound.c.content != ""))
+                              .order_by(inbound.c.id.desc()).limit(3)).all()
             # A picked suggestion ("2") is not the question: the message before it is.
             question = next((q for q in asked if not q.strip().isdigit()), None)
             if question and (text := mask_numbers(question)[:80]) not in examples:

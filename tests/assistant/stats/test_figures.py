@@ -86,8 +86,8 @@ def test_satisfaction_and_dislikes_per_entry(engine):
         wages = entry(s, "拖欠工资怎么办")
         rent = entry(s, "房东不退押金怎么办", "房屋租赁")
         divorce = entry(s, "离婚财产怎么分", "婚姻家庭")
-        for score in (1, 1, 5):
-            rating(s, "o1", wages, score, at(DAY1))
+        for score, reason in ((1, "wrong"), (1, "unclear"), (5, None)):
+            rating(s, "o1", wages, score, at(DAY1), reason)
         rating(s, "o2", rent, 5, at(DAY1))
         rating(s, "o3", divorce, 2, at(DAY2))
         rating(s, "o4", divorce, 1, at(DAY2 + timedelta(days=3)))  # after the period
@@ -96,6 +96,7 @@ def test_satisfaction_and_dislikes_per_entry(engine):
     assert d.answers.satisfied_share == pytest.approx(0.4)
     assert [(x.title, x.dislikes, x.ratings) for x in d.disliked] == \
         [("拖欠工资怎么办", 2, 3), ("离婚财产怎么分", 1, 1)]
+    assert d.disliked[0].reasons_text == "看不懂 1、我觉得不对 1" and d.disliked[1].reasons == {}
     rent_only = _figures(engine, category="房屋租赁")
     assert (rent_only.answers.count, rent_only.disliked) == (1, ())
 

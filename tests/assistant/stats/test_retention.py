@@ -106,3 +106,19 @@ def test_retention_days_come_from_the_setting_and_zero_keeps_everything(engine):
     with pytest.raises(ValueError, match="FAZHI_RETENTION_DAYS"):
         Retention(engine, PrivacySettings(retention_days=0)).purge()
     assert Retention(engine, PrivacySettings(retention_days=5)).purge(now=NOW).cleared["居民消息"] == 9
+
+
+@pytest.mark.postgres
+def test_the_figures_and_a_purge_on_postgresql(pg_url):
+    engine = make_engine(pg_url)
+    migrate(engine)
+    try:
+        _traffic(engine)
+        stats = Statistics(engine)
+        before = stats.dashboard(Scope(DAY1, DAY2), now=NOW)
+        assert before.decisions.counts["escalate"] == 2 and before.disliked[0].dislikes == 2
+        assert stats.dashboard(Scope(DAY1, DAY2, region="海淀区"), now=NOW).queue.overall.tickets == 1
+        assert Retention(engine).purge(180, now=NOW).total == 16
+        assert stats.dashboard(Scope(DAY1, DAY2), now=NOW).to_dict() == before.to_dict()
+    finally:
+        engine.dispose()

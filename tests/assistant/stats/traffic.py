@@ -43,8 +43,9 @@ def entry(s: Session, title: str, category: str = "劳动争议") -> int:
     return row.id
 
 
-def rating(s: Session, openid: str, entry_id: int | None, score: int, when: datetime) -> None:
-    s.add(Rating(openid=openid, entry_id=entry_id, score=score, created_at=when))
+def rating(s: Session, openid: str, entry_id: int | None, score: int, when: datetime,
+           reason: str | None = None) -> None:
+    s.add(Rating(openid=openid, entry_id=entry_id, score=score, created_at=when, reason=reason))
 
 
 def ticket(s: Session, openid: str, when: datetime, category: str | None = "劳动争议",
