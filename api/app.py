@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from assistant.queue.settings import QueuePolicy
 from assistant.queue.staff import accounts_from_settings
 from assistant.queue.staff_admin import StaffAdmin
 from assistant.queue.sweep import OverdueSweeper
+from assistant.tuning.regression import on_kb_change
 from knowledge.db import make_engine, migrate
 from knowledge.store import KnowledgeStore
 from knowledge.workflow import Workflow
@@ -57,6 +59,40 @@ class Runtime:
     channel: Channel
     outbox: Outbox
     tokens: AccessTokenManager | None
+
+
+class KbSync:
+    """Keeps this worker's search current with the knowledge base: the background loop
+    polls (another worker or the command line may have changed it), and a change made here
+    syncs at once.  Listeners (e.g. the regression set) hear of every change applied."""
+
+    def __init__(self, assistant: AssistantLike) -> None:
+        self._refresh: Callable[[], object] | None = getattr(assistant, "refresh", None)
+        self.listeners: list[Callable[[object], None]] = []
+        self._lock = threading.Lock()
+        self._notify_lock = threading.Lock()
+
+    def step(self) -> bool:
+        self.sync()
+        return False  # then wait for the interval
+
+    def sync(self) -> None:
+        if self._refresh is None:
+            return
+        with self._lock:  # the loop and a request thread: one sync at a time
+            result = self._refresh()
+        if getattr(result, "changed", False) and self.listeners:
+            # Off the request thread: a publish answers without waiting for its listeners.
+            threading.Thread(target=self._notify, args=(result,), name="kb-listeners",
+                             daemon=True).start()
+
+    def _notify(self, result: object) -> None:
+        with self._notify_lock:  # one change's listeners after another's
+            for listener in self.listeners:
+                try:
+                    listener(result)
+                except Exception:  # a listener's failure must not stop the others
+                    log.exception("knowledge-base change listener failed")
 
 
 class NoSniff:
@@ -189,14 +225,21 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
             return False  # then wait for the interval
 
         sweep = BackgroundLoop("overdue-sweeper", sweep_step, sweeper.interval_s)
+        kb = KbSync(asst)
+        app.state.kb_sync = kb
+        # The regression set runs after every change this worker applies (once per revision).
+        kb.listeners.append(lambda _r: on_kb_change(engine, asst, app.state.store))
+        kb_loop = BackgroundLoop("kb-sync", kb.step, settings.index.index_sync_s)
         outbox.start()
         sweep.start()
+        kb_loop.start()
         log.info("wechat channel ready (%s mode)", "safe" if auth.safe_mode else "plaintext")
         try:
             yield
         finally:
             sweeper.interrupt()
             sweep.stop()
+            kb_loop.stop()
             threshold_loop.stop()  # tuning
             purge_loop.stop()  # retention
             sweeper.close()

@@ -65,9 +65,7 @@ def assistant_of(request: Request) -> Any:
 def kb_changed(request: Request) -> None:
     """A knowledge-base change was committed: bring this worker's search up to date now
     (the other workers follow within their sync interval)."""
-    refresh = getattr(request.app.state.assistant, "refresh", None)
-    if refresh is not None:
-        refresh()
+    request.app.state.kb_sync.sync()
 
 
 DeskDep = Annotated[Desk, Depends(desk_of)]

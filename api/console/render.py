@@ -31,7 +31,7 @@ ADMIN_NAV = [("/admin/kb", "kb", "知识库"), ("/admin/review", "review", "待�
              ("/admin/dashboard", "dashboard", "数据看板"), ("/admin/unanswered", "unanswered", "未解答问题"),
              ("/admin/alerts", "alerts", "预警"), ("/admin/roster", "roster", "值班"),
              ("/admin/users", "users", "账号"),
-             ("/admin/overdue", "overdue", "超时督办")]
+             ("/admin/overdue", "overdue", "超时督办"), ("/admin/index", "index", "检索索引")]
 MESSAGE_AUTHORS = {"in": "居民", "out": "智能助手"}
 DELIVERY_LABELS = {"pending": "发送中", "sending": "发送中", "sent": "已送达",
                    # 45015 (48 hours without a word from the resident) or 45047 (quota)
@@ -78,10 +78,15 @@ def fmt_deadline(value: datetime | None, overdue: bool) -> str:
     return f"剩余 {duration_text(delta)}"
 
 
+def fmt_epoch(value: float | None) -> str:
+    """A Unix timestamp (the index's build times) in China time."""
+    return "—" if value is None else fmt_time(datetime.fromtimestamp(value, CHINA_TZ))
+
+
 def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(time=fmt_time, short=fmt_short, deadline=fmt_deadline,
+    env.filters.update(time=fmt_time, short=fmt_short, deadline=fmt_deadline, epoch=fmt_epoch,
                        duration=duration_text)
     env.globals.update(STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS,
                        CATEGORIES=CATEGORIES, MESSAGE_AUTHORS=MESSAGE_AUTHORS,

@@ -89,6 +89,16 @@
   window.setTimeout(poll, every);
 })();
 
+/* users */
+// Forms marked data-confirm ask once before they are sent (disable, reset password).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
+})();
+
 /* tuning */
 // The evaluation page's 填入 buttons copy a threshold from the what-if tables into the form.
 (function () {
@@ -102,15 +112,5 @@
     input.value = button.getAttribute("data-value");
     input.focus();
     input.scrollIntoView({block: "center"});
-  });
-})();
-
-/* users */
-// Forms marked data-confirm ask once before they are sent (disable, reset password).
-(function () {
-  "use strict";
-  document.addEventListener("submit", function (event) {
-    var form = event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
   });
 })();
