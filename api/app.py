@@ -68,7 +68,7 @@ class KbSync:
 
     def __init__(self, assistant: AssistantLike) -> None:
         self._refresh: Callable[[], object] | None = getattr(assistant, "refresh", None)
-        self.listeners: list[Callable[[object], None]] = []
+        self.listeners: list[Callable[[object], object]] = []  # what they return is ignored
         self._lock = threading.Lock()
         self._notify_lock = threading.Lock()
 

@@ -42,13 +42,13 @@ def reassign(request: Request, ticket_id: int, principal: AdminPrincipal, desk: 
 def index_page(request: Request, principal: AdminPrincipal, assistant: AssistantDep) -> HTMLResponse:
     """What search answers from: the revision it reflects, and a full rebuild's progress."""
     live = getattr(assistant, "index", None)
-    status = live.status() if hasattr(live, "status") else None
+    status = live.status() if live is not None and hasattr(live, "status") else None
     return render(request, "index_status.html", {"status": status, "nav": "index"}, principal)
 
 
 def rebuild_index(request: Request, principal: AdminPrincipal, assistant: AssistantDep) -> RedirectResponse:
     live = getattr(assistant, "index", None)
-    if not hasattr(live, "start_rebuild"):
+    if live is None or not hasattr(live, "start_rebuild"):
         return back(request, principal, "/admin/index", "error", "当前检索服务不支持重建")
     started = live.start_rebuild()
     text = "已开始全量重建索引，期间检索照常进行" if started else "全量重建正在进行中"
