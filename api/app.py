@@ -213,9 +213,12 @@ def create_app(settings: Settings, assistant: AssistantLike | None = None,
         threshold_loop = BackgroundLoop("threshold-sync", thresholds.step, thresholds.interval_s)
         threshold_loop.start()
         # Retention: conversation text older than FAZHI_RETENTION_DAYS is deleted, figures stay.
+        from assistant.learning.groups import question_vector_files
         from assistant.privacy.retention import Retention
 
-        purge_loop = BackgroundLoop("retention-purge", Retention(engine, settings.privacy).step,
+        retention = Retention(engine, settings.privacy,
+                              lambda: question_vector_files(settings.storage.cache_dir))
+        purge_loop = BackgroundLoop("retention-purge", retention.step,
                                     settings.privacy.retention_check_s)
         purge_loop.start()
         sweeper = OverdueSweeper(engine, settings.queue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from api.settings import Settings
+from assistant.learning.groups import question_vector_files
 from assistant.privacy.retention import Retention
 from knowledge.db import make_engine, migrate
 from knowledge.timeutil import CHINA_TZ
@@ -14,7 +15,9 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.storage.sqlalchemy_url)
     try:
         migrate(engine)
-        result = Retention(engine, settings.privacy).purge(args.older_than_days, dry_run=args.dry_run)
+        retention = Retention(engine, settings.privacy,
+                              lambda: question_vector_files(settings.storage.cache_dir))
+        result = retention.purge(args.older_than_days, dry_run=args.dry_run)
     finally:
         engine.dispose()
     verb = "将删除" if args.dry_run else "已删除"

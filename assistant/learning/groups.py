@@ -47,6 +47,12 @@ def distance_for(embedder_name: str, configured: float | None = None) -> float:
     return DISTANCE_BY_MODEL.get(embedder_name, DEFAULT_DISTANCE)
 
 
+def question_vector_files(cache_dir: Path) -> list[Path]:
+    """The question-vector caches (every model's): derived from residents' text, so a
+    retention purge deletes them."""
+    return sorted(cache_dir.glob("question-vectors-*.sqlite"))
+
+
 class QuestionVectors:
     """Query vectors of residents' questions, cached by text hash in one SQLite file per
     model under the cache dir (passage vectors of the index live in another)."""

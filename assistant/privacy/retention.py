@@ -10,7 +10,9 @@ category, region and timing, stays where the statistics read it):
   ``wx_ticket_messages.content``), once the ticket is closed or expired: an open ticket
   keeps them for the lawyer working on it;
 * a resident's recent questions kept for follow-ups (``wx_conversations.history`` and
-  ``last_topic``).
+  ``last_topic``);
+* files derived from residents' text (the cached vectors of their questions, which the
+  unanswered-questions page rebuilds for what is left), whenever a purge cleared any text.
 
 Each table is cleared in batches of rows by key, one short transaction each, so a purge
 never holds a long lock on a busy channel; running it twice, or in two workers at once,
@@ -20,9 +22,10 @@ columns, since the domain does not import the delivery layer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -106,9 +109,11 @@ class Retention:
     """Deletes conversation text older than ``retention_days`` (``fazhi privacy purge`` and
     the service's background loop)."""
 
-    def __init__(self, engine: Engine, settings: PrivacySettings | None = None) -> None:
+    def __init__(self, engine: Engine, settings: PrivacySettings | None = None,
+                 derived_files: Callable[[], Iterable[Path]] = lambda: ()) -> None:
         self.settings = settings or PrivacySettings()
         self._sessions = session_factory(engine)
+        self.derived_files = derived_files
 
     @property
     def enabled(self) -> bool:
@@ -127,6 +132,8 @@ class Retention:
                    for t in TARGETS}
         result = PurgeResult(cutoff, cleared)
         if result.total and not dry_run:
+            for path in self.derived_files():
+                path.unlink(missing_ok=True)
             log.info("retention: cleared the text of %d rows older than %s (%s)", result.total,
                      cutoff.isoformat(), ", ".join(f"{t.table.name} {n}" for t, n in
                                                     zip(TARGETS, cleared.values()) if n))

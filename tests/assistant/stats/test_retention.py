@@ -122,3 +122,17 @@ def test_the_figures_and_a_purge_on_postgresql(pg_url):
         assert stats.dashboard(Scope(DAY1, DAY2), now=NOW).to_dict() == before.to_dict()
     finally:
         engine.dispose()
+
+
+def test_a_purge_deletes_the_vectors_derived_from_residents_questions(engine, tmp_path):
+    from assistant.learning.groups import question_vector_files
+
+    _traffic(engine)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    derived = cache / "question-vectors-hashing.sqlite"
+    derived.write_bytes(b"vectors")
+    kept = cache / "vectors-hashing.sqlite"  # the index's passage vectors: our own text
+    kept.write_bytes(b"vectors")
+    Retention(engine, derived_files=lambda: question_vector_files(cache)).purge(180, now=NOW)
+    assert not derived.exists() and kept.exists()
