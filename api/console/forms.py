@@ -1,8 +1,9 @@
 """What the action routes share: run one desk action and redirect back with its message,
-and read a staff member chosen in a form."""
+read a staff member chosen in a form, and read a day from a query parameter."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -12,6 +13,7 @@ from api.console.auth import Principal
 from api.console.render import back
 from assistant.queue.errors import QueueError, TicketNotFound
 from assistant.queue.staff import Accounts, UserNotFound
+from knowledge.timeutil import parse_day
 
 MAX_ID = 2**31 - 1  # ids beyond any row (and beyond what the databases' integers hold)
 
@@ -53,3 +55,15 @@ def name_of(accounts: Accounts, user_id: int | None) -> str:
         return accounts.get(user_id).display_name
     except UserNotFound:
         return f"#{user_id}"
+
+
+def day_of(value: str | None, default: date) -> tuple[date, bool]:
+    """A date range's end from a query parameter: the day, or ``default`` with False when it
+    is not a plausible date (the page then says so and uses the default)."""
+    if not value:
+        return default, True
+    try:
+        day = parse_day(value)
+    except ValueError:
+        return default, False
+    return (day, True) if 2000 <= day.year <= 2100 else (default, False)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.console.auth import require_admin
+from api.console.forms import day_of
 from api.console.render import render
 from api.deps import AdminPrincipal, EngineDep
 from assistant.pii import mask_numbers
@@ -43,14 +44,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 
 
-def _day(value: str | None, default: date) -> tuple[date, bool]:
-    if not value:
-        return default, True
-    try:
-        return date.fromisoformat(value), True
-    except ValueError:
-        return default, False
-
 
 def scope_of(request: Request) -> tuple[Scope, str]:
     """The period and filters asked for (the last 30 days by default), and what was wrong
@@ -58,8 +51,8 @@ def scope_of(request: Request) -> tuple[Scope, str]:
     q = request.query_params
     today = datetime.now(CHINA_TZ).date()
     default_first = today - timedelta(days=DEFAULT_DAYS - 1)
-    first, ok_first = _day(q.get("from"), default_first)
-    last, ok_last = _day(q.get("to"), today)
+    first, ok_first = day_of(q.get("from"), default_first)
+    last, ok_last = day_of(q.get("to"), today)
     errors = [] if ok_first and ok_last else ["日期格式应为 YYYY-MM-DD，已使用默认范围"]
     category = q.get("category") or None
     if category is not None and category not in CATEGORIES and category != UNCATEGORISED:

@@ -4,14 +4,14 @@ The router depends on ``require_lawyer``, so no route can be added without the r
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.console.auth import Principal, require_lawyer
-from api.console.forms import MAX_ID, act, name_of, staff_id_of, ticket_url
+from api.console.forms import MAX_ID, act, day_of, name_of, staff_id_of, ticket_url
 from api.console.render import MAX_REPLY_CHARS, STATS_DEFAULT_DAYS, back, render
 from api.console.routes.roster import roster_of, toggle_duty
 from api.deps import AccountsDep, DeskDep, LawyerPrincipal
@@ -19,7 +19,7 @@ from assistant.queue.desk import Desk
 from assistant.queue.errors import TicketNotFound
 from assistant.queue.lifecycle import PRIORITY_LABELS
 from knowledge.taxonomy import CATEGORIES
-from knowledge.timeutil import CHINA_TZ, china_days, parse_day
+from knowledge.timeutil import CHINA_TZ, china_days
 
 
 def _filters(request: Request) -> dict[str, Any]:
@@ -135,21 +135,12 @@ def draft_entry(request: Request, ticket_id: int, principal: LawyerPrincipal, de
                 lambda: desk.draft_entry(ticket_id, principal.staff, question.strip(), answer.strip()))
 
 
-def _day(value: str | None, default: date) -> tuple[date, bool]:
-    if not value:
-        return default, True
-    try:
-        day = parse_day(value)
-    except ValueError:
-        return default, False
-    return (day, True) if 2000 <= day.year <= 2100 else (default, False)
-
 
 def stats_page(request: Request, principal: LawyerPrincipal, desk: DeskDep) -> HTMLResponse:
     today = datetime.now(CHINA_TZ).date()
-    first, ok_first = _day(request.query_params.get("from"),
+    first, ok_first = day_of(request.query_params.get("from"),
                            today - timedelta(days=STATS_DEFAULT_DAYS - 1))
-    last, ok_last = _day(request.query_params.get("to"), today)
+    last, ok_last = day_of(request.query_params.get("to"), today)
     error = "" if ok_first and ok_last else "日期格式应为 YYYY-MM-DD，已使用默认范围"
     if last < first:
         first, last = last, first

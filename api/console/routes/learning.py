@@ -9,13 +9,13 @@ The router depends on ``require_admin``, so no route can be added without the ro
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.console.auth import require_admin
-from api.console.forms import MAX_ID
+from api.console.forms import MAX_ID, day_of
 from api.console.render import back, render
 from api.deps import AdminPrincipal, AssistantDep, EngineDep, SettingsDep, StoreDep, kb_changed
 from api.wechat.questions import InboundQuestions
@@ -23,22 +23,13 @@ from assistant.learning import drafts, feedback, groups, unanswered
 from assistant.learning.models import TaskStatus
 from knowledge.db import session_factory
 from knowledge.taxonomy import Status
-from knowledge.timeutil import CHINA_TZ, china_days, parse_day
+from knowledge.timeutil import CHINA_TZ, china_days
 
 PAGE = "/admin/unanswered"
 MAX_DRAFT_QUESTIONS = 200  # the questions a draft form may carry
 SHOWN_PHRASINGS = 6
 READER = InboundQuestions()
 
-
-def _day(value: str | None, default: date) -> tuple[date, bool]:
-    if not value:
-        return default, True
-    try:
-        day = parse_day(value)
-    except ValueError:
-        return default, False
-    return (day, True) if 2000 <= day.year <= 2100 else (default, False)
 
 
 def _page_number(value: str | None) -> int:
@@ -54,8 +45,8 @@ def unanswered_page(request: Request, principal: AdminPrincipal, engine: EngineD
     conf = settings.learning
     today = datetime.now(CHINA_TZ).date()
     q = request.query_params
-    first, ok_first = _day(q.get("from"), today - timedelta(days=conf.learning_default_days - 1))
-    last, ok_last = _day(q.get("to"), today)
+    first, ok_first = day_of(q.get("from"), today - timedelta(days=conf.learning_default_days - 1))
+    last, ok_last = day_of(q.get("to"), today)
     error = "" if ok_first and ok_last else "日期格式应为 YYYY-MM-DD，已使用默认范围"
     if last < first:
         first, last = last, first
