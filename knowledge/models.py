@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.db import Base
@@ -41,9 +41,13 @@ class Entry(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # The number of the newest row in kb_entry_versions: whoever reads the entry's text reads
-    # its version in the same row, so an answer can name the exact text it sent.
+    # The number of the newest version of the text in this row (the published text, for a
+    # published entry): whoever reads the entry's text reads its version in the same row, so an
+    # answer can name the exact text it sent.
     current_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The newest snapshot of the entry's pending edit, or None (0012; ``knowledge.pending``):
+    # a change to a published entry that waits for review while this row keeps the published text.
+    pending_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class EntryVersion(Base):
@@ -60,6 +64,9 @@ class EntryVersion(Base):
     action: Mapped[str] = mapped_column(String(16))  # a knowledge.versions.Action
     author: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(String(500), default="")
+    # A snapshot of a pending edit (0012): not the entry's text, which stayed as it was; its
+    # ``status`` is the edit's own (draft or in_review).
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from knowledge.db import session_factory
 from knowledge.entry import EntryData
 from knowledge.models import Entry, KbState
+from knowledge.pending import drop_unless_published
 from knowledge.taxonomy import Status
 from knowledge.timeutil import utcnow
 from knowledge.versions import Action, record
@@ -100,20 +101,22 @@ class KnowledgeStore:
             return UpsertResult.CREATED, entry.id
         result = _compare(entry, data)
         if result is UpsertResult.UPDATED:
-            apply(entry, data)
-            record(s, entry, data, action or Action.EDIT, author, reason)
+            apply(entry, data)  # in place, as an import does: a pending edit waits on (if still published)
+            record(s, entry, data, action or Action.EDIT, author, reason + drop_unless_published(entry))
         return result, entry.id
 
     def save(self, entry_id: int, data: EntryData, author: str, reason: str = "",
              action: Action = Action.EDIT) -> UpsertResult:
-        """Replace an entry's content and status (an edit); unchanged content writes nothing."""
+        """Replace an entry's content and status in place, without the review rules (an
+        admin's edit goes through ``Workflow.edit``, which keeps a published text online);
+        unchanged content writes nothing."""
         with self.changing(entry_id) as (s, entry):
             if data.kind.value != entry.kind:
                 raise ValueError(f"条目 {entry_id} 是 {entry.kind}，不能改为 {data.kind.value}")
             result = _compare(entry, data)
             if result is UpsertResult.UPDATED:
                 apply(entry, data)
-                record(s, entry, data, action, author, reason)
+                record(s, entry, data, action, author, reason + drop_unless_published(entry))
             return result
 
     def set_status(self, entry_id: int, status: Status, author: str = "system", reason: str = "") -> None:
@@ -121,7 +124,7 @@ class KnowledgeStore:
         with self.changing(entry_id) as (s, entry):
             entry.status = status.value
             entry.updated_at = utcnow()
-            record(s, entry, to_data(entry), Action.STATUS, author, reason)
+            record(s, entry, to_data(entry), Action.STATUS, author, reason + drop_unless_published(entry))
 
     @contextmanager
     def changing(self, entry_id: int) -> Iterator[tuple[Session, Entry]]:

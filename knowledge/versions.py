@@ -4,6 +4,12 @@ This table is the knowledge base's audit log: the ``author`` and ``reason`` of e
 who changed what and why (the lawyer queue keeps its own, ``assistant.queue.audit``).  A
 snapshot holds the content fields of ``EntryData``; the status is a column of its own, so a
 status change is a version whose content equals the one before.
+
+An entry's versions are numbered in one sequence, but two lines run through it: the entry's
+own text (``Entry.current_version`` is its newest version) and the snapshots of pending edits
+(``pending``; ``Entry.pending_version`` is the newest of the edit now waiting, see
+``knowledge.pending``).  A pending snapshot is never the entry's text until an
+``APPLY_EDIT`` version copies it onto the entry.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.entry import EntryData
@@ -28,9 +34,12 @@ class Action(StrEnum):
     IMPORT = "import"  # created or updated by an import
     STATUS = "status"
     RESTORE = "restore"
+    APPLY_EDIT = "apply_edit"  # a pending edit published: its content copied onto the entry
+    DISCARD = "discard"  # a pending edit given up: the entry's text as it was
 
 
-#: The actions that change content: their author is the entry's author, for the review rule.
+#: The actions that change content: their author is the entry's author, for the review rule
+#: (an ``APPLY_EDIT``'s content was written by the pending edit's author: ``content_author``).
 CONTENT_ACTIONS = frozenset({Action.BASELINE, Action.CREATE, Action.EDIT, Action.IMPORT, Action.RESTORE})
 
 
@@ -43,14 +52,22 @@ def snapshot(data: EntryData) -> dict[str, Any]:
 
 
 def record(s: Session, entry: Entry, data: EntryData, action: Action, author: str,
-           reason: str = "") -> int:
-    """Write the next version of ``entry`` (already holding ``data``) in the caller's transaction."""
-    entry.current_version = (entry.current_version or 0) + 1
+           reason: str = "", pending: bool = False) -> int:
+    """Write the next version of ``entry`` in the caller's transaction: of its text (``entry``
+    already holds ``data``), or with ``pending`` a snapshot of its pending edit (``data`` is
+    the edit, with the edit's status; the entry's text is left alone)."""
     s.flush()  # the entry has an id, and its row is written (locked on PostgreSQL) before ours
-    s.add(EntryVersion(entry_id=entry.id, version=entry.current_version, content=snapshot(data),
+    # The next number after every version, pending ones included (those of an edit that was
+    # dropped are above the current version until the entry's text gets a newer one).
+    number = (s.scalar(select(func.max(EntryVersion.version)).where(EntryVersion.entry_id == entry.id)) or 0) + 1
+    if pending:
+        entry.pending_version = number
+    else:
+        entry.current_version = number
+    s.add(EntryVersion(entry_id=entry.id, version=number, content=snapshot(data),
                        status=data.status.value, action=action.value, author=author[:100],
-                       reason=reason[:500], created_at=utcnow()))
-    return entry.current_version
+                       reason=reason[:500], pending=pending, created_at=utcnow()))
+    return number
 
 
 def history(s: Session, entry_id: int) -> list[EntryVersion]:
@@ -67,14 +84,21 @@ def get_version(s: Session, entry_id: int, version: int) -> EntryVersion:
     return row
 
 
-def content_author(s: Session, entry_id: int, up_to: int | None = None) -> str | None:
+def content_author(s: Session, entry_id: int, up_to: int | None = None, pending: bool = False) -> str | None:
     """Who wrote the entry's content (as of version ``up_to``): the author of the last
-    content change."""
-    stmt = select(EntryVersion.author).where(
-        EntryVersion.entry_id == entry_id, EntryVersion.action.in_([a.value for a in CONTENT_ACTIONS]))
+    content change of its text, or with ``pending`` of its pending edits.  A published edit
+    (``APPLY_EDIT``) was written by whoever wrote that edit, not by its reviewer."""
+    actions = [a.value for a in (*CONTENT_ACTIONS, Action.APPLY_EDIT)]
+    stmt = select(EntryVersion.version, EntryVersion.action, EntryVersion.author).where(
+        EntryVersion.entry_id == entry_id, EntryVersion.action.in_(actions), EntryVersion.pending == pending)
     if up_to is not None:
         stmt = stmt.where(EntryVersion.version <= up_to)
-    return s.scalar(stmt.order_by(EntryVersion.version.desc()).limit(1))
+    row = s.execute(stmt.order_by(EntryVersion.version.desc()).limit(1)).first()
+    if row is None:
+        return None
+    if row.action == Action.APPLY_EDIT.value:
+        return content_author(s, entry_id, up_to=row.version, pending=True)
+    return row.author
 
 
 @dataclass(frozen=True)

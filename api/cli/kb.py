@@ -84,8 +84,8 @@ def cmd_kb_show(settings: Settings, args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     data = to_data(entry).model_dump(mode="json", exclude_none=True)
-    data.update(id=entry.id, version_no=entry.current_version, created_at=entry.created_at.isoformat(),
-                updated_at=entry.updated_at.isoformat())
+    data.update(id=entry.id, version_no=entry.current_version, pending_version=entry.pending_version,
+                created_at=entry.created_at.isoformat(), updated_at=entry.updated_at.isoformat())
     print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
 
@@ -96,7 +96,11 @@ def _move(settings: Settings, args: argparse.Namespace, target: str) -> int:
 
     store = store_for(settings)
     entry = store.resolve(args.entry)
-    change = Workflow(store, settings.knowledge).move(entry.id, Status(target), _operator(args), args.reason)
+    flow, actor = Workflow(store, settings.knowledge), _operator(args)
+    if target == "published":  # a published entry's pending edit, when one waits (Workflow.publish)
+        change = flow.publish(entry.id, actor, args.reason)
+    else:  # archiving drops a pending edit (knowledge.pending)
+        change = flow.move(entry.id, Status(target), actor, args.reason)
     print(f"条目 {entry.id}（{entry.external_id or '-'}）现为“{change.status.label}”，第 {change.version} 版")
     return 0
 
@@ -118,10 +122,12 @@ def cmd_kb_history(settings: Settings, args: argparse.Namespace) -> int:
     with store.session() as s:
         rows = history(s, entry.id)
     for v in rows:
-        mark = "*" if v.version == entry.current_version else " "
-        print(f"{mark}{v.version}\t{v.created_at.isoformat(timespec='seconds')}\t{Status(v.status).label}\t"
+        mark = "*" if v.version == entry.current_version else "+" if v.version == entry.pending_version else " "
+        status = Status(v.status).label + ("（待审核的修改）" if v.pending else "")
+        print(f"{mark}{v.version}\t{v.created_at.isoformat(timespec='seconds')}\t{status}\t"
               f"{v.action}\t{v.author}\t{v.reason}")
-    print(f"条目 {entry.id}（{entry.external_id or '-'}）共 {len(rows)} 个版本，* 为当前版本", file=sys.stderr)
+    print(f"条目 {entry.id}（{entry.external_id or '-'}）共 {len(rows)} 个版本，* 为当前版本，"
+          "+ 为待审核的修改（居民看到的仍是当前版本）", file=sys.stderr)
     return 0
 
 
@@ -147,7 +153,8 @@ def cmd_kb_restore(settings: Settings, args: argparse.Namespace) -> int:
     entry = store.resolve(args.entry)
     change = Workflow(store, settings.knowledge).restore(entry.id, args.version, _operator(args),
                                                          publish=args.publish, reason=args.reason)
-    print(f"条目 {entry.id} 已恢复第 {args.version} 版为“{change.status.label}”，第 {change.version} 版")
+    what = "待审核的修改（草稿，已发布的内容不变）" if change.pending else f"“{change.status.label}”"
+    print(f"条目 {entry.id} 已恢复第 {args.version} 版为{what}，第 {change.version} 版")
     return 0
 
 
@@ -196,14 +203,16 @@ def add_parser(sub: Any) -> None:
     show = kb.add_parser("show", help="查看条目")
     show.add_argument("entry", help="条目编号或外部编号")
     show.set_defaults(func=cmd_kb_show)
-    for name, help_text, func in (("publish", "发布条目（操作员直接发布，记入版本）", cmd_kb_publish),
-                                  ("archive", "归档条目", cmd_kb_archive)):
+    for name, help_text, func in (("publish", "发布条目，或已发布条目待审核的修改（操作员直接发布，记入版本）",
+                                   cmd_kb_publish),
+                                  ("archive", "归档条目（待审核的修改随之放弃）", cmd_kb_archive)):
         _entry_command(kb, name, help_text, func).add_argument("--reason", default="", help="原因")
     _entry_command(kb, "history", "条目的版本历史", cmd_kb_history)
     diff = _entry_command(kb, "diff", "比较条目的两个版本", cmd_kb_diff)
     diff.add_argument("old", type=int)
     diff.add_argument("new", type=int)
-    restore = _entry_command(kb, "restore", "恢复条目的某个版本（默认为草稿）", cmd_kb_restore)
+    restore = _entry_command(kb, "restore", "恢复条目的某个版本（默认为草稿；已发布的条目为待审核的修改，"
+                                            "已发布的内容不变）", cmd_kb_restore)
     restore.add_argument("version", type=int)
     restore.add_argument("--publish", action="store_true", help="恢复后直接发布")
     restore.add_argument("--reason", default="", help="原因")

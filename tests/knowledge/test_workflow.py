@@ -48,7 +48,8 @@ def test_every_change_writes_a_version_with_its_author_and_action(kb):
         (5, Action.RESTORE, "bob", "draft")]
     assert rows[3].reason == "核对无误"
     assert rows[1].content["answer"] == "改过的答案。" and "status" not in rows[1].content
-    assert kb.get(entry_id).current_version == 5
+    assert rows[4].pending  # restoring a published entry as a draft: its pending edit (knowledge.pending)
+    assert (kb.get(entry_id).current_version, kb.get(entry_id).pending_version) == (4, 5)
 
 
 def test_the_author_may_not_publish_their_own_entry(kb):
@@ -113,6 +114,7 @@ def test_restore_brings_back_old_content_as_a_draft_or_published(kb):
     _, entry_id = kb.upsert(faq("第一版答案。", Status.PUBLISHED), author="alice")
     kb.upsert(faq("第二版答案。", Status.PUBLISHED), author="alice")
     flow = Workflow(kb, KnowledgeSettings())
+    flow.archive(entry_id, BOB)  # (a published entry restored as a draft: test_pending_edits)
     assert flow.restore(entry_id, 1, BOB).status is Status.DRAFT
     entry = kb.get(entry_id)
     assert (entry.answer, entry.status) == ("第一版答案。", "draft")

@@ -25,7 +25,7 @@ from knowledge.validation import FIELD_LABELS, KIND_LABELS
 from knowledge.workflow import Actor
 
 ACTION_LABELS = {"baseline": "初始版本", "create": "新建", "edit": "修改", "import": "导入",
-                 "status": "状态变更", "restore": "恢复"}
+                 "status": "状态变更", "restore": "恢复", "apply_edit": "发布修改", "discard": "放弃修改"}
 LABELS: dict[str, Any] = {
     "kinds": KIND_LABELS, "statuses": {s.value: label for s, label in STATUS_LABELS.items()},
     "fields": FIELD_LABELS, "actions": ACTION_LABELS, "categories": CATEGORIES,

@@ -1,9 +1,11 @@
 """Creating and editing entries (/admin/kb/new, /admin/kb/{id}/edit).
 
-A new entry is a draft.  Saving an edit writes a new version and makes the entry a draft
-again (the workflow's published → draft move), so a changed text reaches residents only
-after a second admin has reviewed it; "保存并提交审核" submits it at once, and where the
-settings let an author publish (``kb_allow_self_review``) "保存并发布" publishes it.
+A new entry is a draft.  Saving an edit of a draft (or an entry in review, or archived)
+writes a new version and makes it a draft.  Saving an edit of a published entry keeps the
+published text online: the edit becomes the entry's pending edit (``knowledge.pending``;
+editing again continues it), which a second admin reviews and publishes from the entry page.
+Either way "保存并提交审核" submits it at once, and where the settings let an author publish
+(``kb_allow_self_review``) "保存并发布" publishes it.
 Invalid input re-shows the form with what was typed and a message at each field; a reply
 longer than one WeChat message is a warning, not an error (as is what looks like a resident's
 phone or ID number).
@@ -22,11 +24,12 @@ from api.console.routes.kb_common import actor, entry_url, find_entry, kb_render
 from api.deps import AdminPrincipal, StoreDep, WorkflowDep, kb_changed
 from knowledge.entry import EntryData
 from knowledge.models import Entry
-from knowledge.store import EntryNotFound, UpsertResult, to_data
+from knowledge.pending import PendingEdit, head, pending_edit
+from knowledge.store import EntryNotFound, KnowledgeStore, UpsertResult, to_data
 from knowledge.taxonomy import Kind, Status
 from knowledge.validation import FORM_FIELDS, CheckedEntry, check_form, form_values
 from knowledge.versions import Action
-from knowledge.workflow import Workflow, WorkflowError
+from knowledge.workflow import Change, StaleEdit, Workflow, WorkflowError
 
 MAX_REASON = 500
 INTENTS = ("draft", "review", "publish", "check")
@@ -72,19 +75,25 @@ FormDep = Annotated[EntryFields, Form()]
 
 def _form(request: Request, principal: Principal, workflow: Workflow, kind: Kind, values: dict[str, str],
           entry: Entry | None = None, checked: CheckedEntry | None = None, reason: str = "",
-          base_version: int | None = None, status_code: int = 200) -> HTMLResponse:
+          base_version: int | None = None, status_code: int = 200, waiting: PendingEdit | None = None) -> HTMLResponse:
     data = checked.data if checked is not None else None
     if data is None and entry is not None and checked is None:
-        data = to_data(entry)
+        data = waiting.data if waiting is not None else to_data(entry)
     preview = reply_size(data) if data is not None else None
     return kb_render(request, "kb_form.html", {
         "kind": kind.value, "fields": FORM_FIELDS[kind], "values": values, "entry": entry,
         "errors": checked.errors if checked is not None else {}, "preview": preview,
-        "checked": checked is not None and checked.ok, "reason": reason,
-        "base_version": base_version if base_version is not None else (entry.current_version if entry else 0),
+        "checked": checked is not None and checked.ok, "reason": reason, "waiting": waiting,
+        "base_version": base_version if base_version is not None else (head(entry) if entry else 0),
         "self_publish": workflow.settings.kb_allow_self_review,
         "action": entry_url(entry.id) + "/edit" if entry is not None else "/admin/kb/new",
     }, principal, status_code=status_code)
+
+
+def _waiting(store: KnowledgeStore, entry: Entry) -> PendingEdit | None:
+    """The edit waiting on a published entry: what its form shows and continues."""
+    with store.session() as s:
+        return pending_edit(s, entry)
 
 
 def new_page(request: Request, principal: AdminPrincipal, workflow: WorkflowDep) -> HTMLResponse:
@@ -97,36 +106,40 @@ def edit_page(request: Request, entry_id: int, principal: AdminPrincipal, store:
     entry = find_entry(store, entry_id)
     if entry is None:
         return not_found(request, principal, entry_id)
-    return _form(request, principal, workflow, Kind(entry.kind), form_values(to_data(entry)), entry)
+    waiting = _waiting(store, entry)
+    data = waiting.data if waiting is not None else to_data(entry)
+    return _form(request, principal, workflow, Kind(entry.kind), form_values(data), entry, waiting=waiting)
 
 
-def _advance(workflow: Workflow, entry_id: int, status: Status, intent: str, principal: Principal,
-             said: list[str]) -> bool:
-    """Submit (and publish) after a save, as asked, saying what happened; whether it moved."""
-    moved = False
+def _advance(workflow: Workflow, saved: Change, intent: str, principal: Principal, said: list[str]) -> bool:
+    """Submit (and publish) after a save, as asked, saying what happened; whether it moved.
+    ``saved.pending``: the save was the entry's pending edit, which moves on its own."""
+    moved, status, who = False, saved.status, actor(principal)
     if intent in ("review", "publish") and status is Status.DRAFT:
-        change = workflow.submit(entry_id, actor(principal), "保存并提交审核")
+        change = (workflow.move_edit(saved.entry_id, Status.IN_REVIEW, who, "保存并提交审核") if saved.pending
+                  else workflow.submit(saved.entry_id, who, "保存并提交审核"))
         status, moved = change.status, True
         said.append(f"已提交审核（第 {change.version} 版）")
     if intent == "publish" and status is Status.IN_REVIEW:
-        change = workflow.publish(entry_id, actor(principal), "保存并发布")
+        change = (workflow.move_edit(saved.entry_id, Status.PUBLISHED, who, "保存并发布") if saved.pending
+                  else workflow.publish(saved.entry_id, who, "保存并发布"))
         moved = True
         said.append(f"已发布（第 {change.version} 版）")
     return moved
 
 
-def _finish(request: Request, principal: Principal, workflow: Workflow, entry_id: int, status: Status,
+def _finish(request: Request, principal: Principal, workflow: Workflow, saved: Change,
             intent: str, said: list[str], notes: list[str], changed: bool) -> RedirectResponse:
     kind = "warn" if notes else "ok"
     try:
-        changed |= _advance(workflow, entry_id, status, intent, principal, said)
+        changed |= _advance(workflow, saved, intent, principal, said)
     except WorkflowError as exc:  # e.g. SelfReview: saved and submitted, not published
         said.append(str(exc))
         kind, changed = "error", True
     if changed:
         kb_changed(request)
     said += ["注意：" + note for note in notes]
-    return back(request, principal, entry_url(entry_id), kind, "；".join(said))
+    return back(request, principal, entry_url(saved.entry_id), kind, "；".join(said))
 
 
 def create(request: Request, principal: AdminPrincipal, store: StoreDep, workflow: WorkflowDep,
@@ -141,12 +154,17 @@ def create(request: Request, principal: AdminPrincipal, store: StoreDep, workflo
     result, entry_id = store.upsert(checked.data, author=principal.staff.username,
                                     reason=form.reason.strip()[:MAX_REASON] or "在后台新建", action=Action.CREATE)
     said = [f"已新建草稿 #{entry_id}" if result is UpsertResult.CREATED else f"已保存条目 #{entry_id}"]
-    return _finish(request, principal, workflow, entry_id, Status.DRAFT, intent, said,
+    return _finish(request, principal, workflow, Change(entry_id, 0, Status.DRAFT), intent, said,
                    reply_size(checked.data).notes, True)
 
 
-def _stale(entry: Entry, base_version: str) -> bool:
-    return base_version.isdigit() and int(base_version) != entry.current_version
+def _base_version(form: EntryFields) -> int | None:
+    return int(form.base_version) if form.base_version.isdigit() and len(form.base_version) < 10 else None
+
+
+def _stale_text(version: int) -> str:
+    return (f"该条目已被修改（现为第 {version} 版），请在条目页查看最新内容后重新编辑；"
+            "您填写的内容仍保留在下方")
 
 
 def update(request: Request, entry_id: int, principal: AdminPrincipal, store: StoreDep, workflow: WorkflowDep,
@@ -156,30 +174,35 @@ def update(request: Request, entry_id: int, principal: AdminPrincipal, store: St
         return not_found(request, principal, entry_id)
     kind = Kind(entry.kind)
     intent = form.intent if form.intent in INTENTS else "draft"
-    values = form_values(to_data(entry)) | form.values(kind)
+    waiting = _waiting(store, entry)
+    values = form_values(waiting.data if waiting is not None else to_data(entry)) | form.values(kind)
     checked = check_form(kind, values, store, entry_id=entry_id, status=Status.DRAFT)
-    if _stale(entry, form.base_version):
-        checked.add("form", f"该条目已被修改（现为第 {entry.current_version} 版），请在条目页查看最新内容后重新编辑；"
-                            "您填写的内容仍保留在下方")
+    base = _base_version(form)
+    if base is not None and base != head(entry):
+        checked.add("form", _stale_text(head(entry)))
     if not checked.ok or checked.data is None or intent == "check":
-        return _form(request, principal, workflow, kind, values, entry, checked, form.reason,
-                     base_version=int(form.base_version) if form.base_version.isdigit() else None,
-                     status_code=400 if checked.errors else 200)
+        return _form(request, principal, workflow, kind, values, entry, checked, form.reason, base_version=base,
+                     status_code=400 if checked.errors else 200, waiting=waiting)
     data: EntryData = checked.data
-    status = Status(entry.status)
-    changed = data.content_hash() != entry.content_hash
-    if changed:
-        try:
-            store.save(entry_id, data, principal.staff.username, form.reason.strip()[:MAX_REASON] or "在后台修改")
-        except EntryNotFound as exc:
-            return back(request, principal, "/admin/kb", "error", str(exc))
-        status = Status.DRAFT
-        said = [f"已保存为第 {entry.current_version + 1} 版（草稿）"]
-        if entry.status == Status.PUBLISHED.value:
-            said.append("原已发布的内容已下线，审核发布后居民才会看到新内容")
-    else:
+    try:
+        saved = workflow.edit(entry_id, data, actor(principal), form.reason.strip()[:MAX_REASON] or "在后台修改",
+                              base_version=base)
+    except EntryNotFound as exc:
+        return back(request, principal, "/admin/kb", "error", str(exc))
+    except StaleEdit:  # saved by someone else since the check above
+        fresh = find_entry(store, entry_id) or entry
+        checked.add("form", _stale_text(head(fresh)))
+        return _form(request, principal, workflow, kind, values, fresh, checked, form.reason, base_version=base,
+                     status_code=400, waiting=_waiting(store, fresh))
+    changed = saved.result is UpsertResult.UPDATED
+    if not changed:
         said = ["内容没有变化，未生成新版本"]
-    return _finish(request, principal, workflow, entry_id, status, intent, said, reply_size(data).notes, changed)
+    elif saved.change.pending:
+        said = [f"已保存为待审核的修改（第 {saved.change.version} 版，草稿）",
+                "居民仍看到已发布的内容，修改审核发布后才会替换"]
+    else:
+        said = [f"已保存为第 {saved.change.version} 版（草稿）"]
+    return _finish(request, principal, workflow, saved.change, intent, said, reply_size(data).notes, changed)
 
 
 def register(r: APIRouter) -> None:

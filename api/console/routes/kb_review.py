@@ -1,8 +1,10 @@
-"""The review list (/admin/review): entries waiting for a second admin, and the drafts
+"""The review list (/admin/review): what waits for a second admin (new entries in review,
+and the pending edits in review of published entries, each labelled), and the drafts
 lawyers made from their answers (转为知识条目), each with the ticket it came from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -10,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from api.console.routes.kb_common import TicketLink, author_names, kb_render, ticket_links
 from api.deps import AccountsDep, AdminPrincipal, EngineDep, StoreDep, WorkflowDep
 from knowledge.models import Entry
+from knowledge.pending import waiting as pending_edits
 from knowledge.store import EntryFilter
 from knowledge.taxonomy import Status
 from knowledge.versions import content_author
@@ -23,6 +26,8 @@ class ReviewRow:
     author: str | None
     ticket: TicketLink | None
     mine: bool  # the admin wrote it: another admin must publish it
+    since: datetime
+    edit: int | None = None  # a published entry's pending edit: its newest version
 
 
 def review_page(request: Request, principal: AdminPrincipal, store: StoreDep, engine: EngineDep,
@@ -35,14 +40,17 @@ def review_page(request: Request, principal: AdminPrincipal, store: StoreDep, en
     me = principal.staff.username
     strict = not workflow.settings.kb_allow_self_review
 
-    def rows(entries: list[Entry]) -> list[ReviewRow]:
-        with store.session() as s:
-            authors = {e.id: content_author(s, e.id) for e in entries}
-        return [ReviewRow(e, authors[e.id], links.get(e.id), strict and authors[e.id] == me)
-                for e in sorted(entries, key=lambda e: e.updated_at)]
+    def row(entry: Entry, author: str | None, since: datetime, edit: int | None = None) -> ReviewRow:
+        return ReviewRow(entry, author, links.get(entry.id), strict and author == me, since, edit)
 
+    with store.session() as s:
+        entries = [row(e, content_author(s, e.id), e.updated_at) for e in waiting]
+        edits = [row(e, content_author(s, e.id, pending=True), v.created_at, v.version)
+                 for e, v in pending_edits(s, Status.IN_REVIEW, limit=MAX_ROWS)]
+        lawyers = [row(e, content_author(s, e.id), e.updated_at) for e in drafts]
     return kb_render(request, "review.html", {
-        "waiting": rows(waiting), "drafts": rows(drafts), "names": author_names(accounts), "nav": "review",
+        "waiting": sorted(entries + edits, key=lambda r: r.since), "edits": len(edits),
+        "drafts": sorted(lawyers, key=lambda r: r.since), "names": author_names(accounts), "nav": "review",
     }, principal)
 
 

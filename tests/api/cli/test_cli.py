@@ -164,6 +164,24 @@ def test_kb_publish_and_restore_take_effect_for_ask_at_once(tmp_path):
     assert "-旧答案" in fazhi(tmp_path, "kb", "diff", "dog", "1", "2").stdout
 
 
+def test_kb_restore_of_a_published_entry_waits_as_its_pending_edit_until_kb_publish(tmp_path):
+    question = "宠物狗咬伤邻居小孩谁来赔偿"
+    src = tmp_path / "faq.jsonl"
+    row = {"id": "dog", "question": question, "category": "人身损害", "answer": "旧答案：饲养人承担侵权责任。"}
+    src.write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+    fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq")
+    src.write_text(json.dumps(row | {"answer": "新答案：动物饲养人或者管理人应当承担侵权责任。"},
+                              ensure_ascii=False), encoding="utf-8")
+    fazhi(tmp_path, "kb", "import", str(src), "--kind", "faq")  # v2, published
+    out = fazhi(tmp_path, "kb", "restore", "dog", "1", "--as", "alice")
+    assert "待审核的修改（草稿，已发布的内容不变），第 3 版" in out.stdout
+    assert "新答案" in _ask(tmp_path, question)["reply"]  # still the published text
+    history = fazhi(tmp_path, "kb", "history", "dog").stdout.splitlines()
+    assert history[1].startswith("*2") and history[2].startswith("+3") and "待审核的修改" in history[2]
+    fazhi(tmp_path, "kb", "publish", "dog", "--as", "bob")
+    assert "旧答案" in _ask(tmp_path, question)["reply"]
+
+
 def test_kb_import_dry_run_writes_nothing(tmp_path):
     src = tmp_path / "faq.jsonl"
     src.write_text(json.dumps({"id": "d1", "question": "押金不退", "answer": "协商。"}, ensure_ascii=False)

@@ -171,15 +171,16 @@ def test_an_admin_drafts_a_second_admin_publishes_and_an_old_version_is_restored
     assert flash(li).startswith("已发布")
     assert service.store.get(entry_id).status == "published"
 
-    # 李主任 rewords the answer (a new version, back through review); 王主任 publishes it.
+    # 李主任 rewords the answer (a pending edit: the published text stays); 王主任 publishes it.
     click(li, "a[data-action=edit]")
-    assert "保存修改会生成新版本并转为草稿" in li.inner_text("main")
+    assert "居民仍看到已发布的内容" in li.inner_text("#kb-form-pending")
     li.fill("#in-answer", NEW_ANSWER)
     li.fill("#in-reason", "补充增加抚养费的情形")
     click(li, "button[data-action=save-review]")
+    assert service.store.get(entry_id).answer == OLD_ANSWER
     wang.goto(f"{service.base_url}/admin/kb/{entry_id}")
-    click(wang, "button[data-action=move-published]")
-    assert flash(wang).startswith("已发布")
+    click(wang, "button[data-action=pending-published]")
+    assert flash(wang).startswith("修改已发布")
     assert service.store.get(entry_id).answer == NEW_ANSWER
 
     # The history lists every version; the diff shows what changed, side by side.
@@ -223,3 +224,36 @@ def test_an_admin_drafts_a_second_admin_publishes_and_an_old_version_is_restored
     shots(phone, "kb-08-import-dry-run-phone")
     shots(phone, "kb-08-import-dry-run-phone-screen", full_page=False)
     assert phone.errors == []
+
+
+def test_a_pending_edit_is_reviewed_on_the_entry_page_while_the_published_text_stays(
+        chromium, kb_service, shots):  # noqa: F811
+    service = kb_service
+    _, entry_id = service.store.upsert(EntryData(kind="faq", external_id="pending-1", question=QUESTION,
+                                                 answer=OLD_ANSWER, category="婚姻家庭",
+                                                 citations=[{"law": "民法典", "article": 1085}]), author="li")
+    wang = sign_in(chromium, service, "wang", DESKTOP)
+    wang.goto(f"{service.base_url}/admin/kb/{entry_id}/edit")
+    wang.fill("#in-answer", NEW_ANSWER + "\n协商不成的，可以向人民法院起诉。")
+    wang.fill("#in-reason", "补充增加抚养费的情形")
+    click(wang, "button[data-action=save-review]")
+    assert "已保存为待审核的修改" in flash(wang)
+    assert "上学、生病" in wang.inner_text("#kb-pending .diff-new ins")
+    assert OLD_ANSWER in wang.inner_text("#kb-content") and NEW_ANSWER not in wang.inner_text("#kb-content")
+    assert wang.locator("#kb-versions .kb-version.is-pending").count() == 2
+    shots(wang, "kb-10-pending-edit-desktop")
+    shots(wang, "kb-10-pending-edit-desktop-screen", full_page=False)
+
+    li = sign_in(chromium, service, "li", PHONE)
+    li.goto(service.base_url + "/admin/review")
+    assert "修改已发布的条目" in li.inner_text("#review-waiting")
+    fits(li)
+    shots(li, "kb-12-review-pending-phone", full_page=False)
+    click(li, f"#review-waiting a[href='/admin/kb/{entry_id}#kb-pending']")
+    fits(li)
+    shots(li, "kb-11-pending-edit-phone")
+    shots(li, "kb-11-pending-edit-phone-screen", full_page=False)
+    click(li, "button[data-action=pending-published]")
+    assert flash(li).startswith("修改已发布")
+    assert service.store.get(entry_id).answer.startswith(NEW_ANSWER)
+    assert wang.errors == [] and li.errors == []

@@ -196,20 +196,20 @@ def test_a_published_entry_is_found_by_the_assistant_at_once(kb_console):
     assert outcome.candidates and outcome.candidates[0].id == entry_id
 
 
-def test_editing_a_published_entry_makes_a_new_draft_version_and_says_so(kb_console):
+def test_editing_a_published_entry_saves_a_pending_edit_and_keeps_it_published(kb_console):
     add_article(kb_console)
     author, reviewer = admin(kb_console), admin(kb_console, "li", "李主任")
     entry_id = create(author, intent="review")
     move(reviewer, entry_id, "published")
     form = reviewer.get(f"/admin/kb/{entry_id}/edit").text
-    assert "保存修改会生成新版本并转为草稿" in form
+    assert "保存的修改会作为“待审核的修改”单独保存：居民仍看到已发布的内容" in form
     html = post(reviewer, f"/admin/kb/{entry_id}/edit", f"/admin/kb/{entry_id}/edit",
                 **(FAQ | {"answer": ANSWER + "（已更新）", "intent": "review", "reason": "补充"}))
-    assert "原已发布的内容已下线" in flash_of(html) and "已提交审核" in flash_of(html)
+    assert "已保存为待审核的修改（第 4 版，草稿）" in flash_of(html) and "已提交审核（第 5 版）" in flash_of(html)
     entry = kb_store(kb_console).get(entry_id)
-    assert entry.status == "in_review" and entry.answer.endswith("（已更新）")
-    assert [(v.action, v.status) for v in versions_of(kb_console, entry_id)][-2:] == [
-        ("edit", "draft"), ("status", "in_review")]
+    assert (entry.status, entry.answer, entry.current_version, entry.pending_version) == ("published", ANSWER, 3, 5)
+    assert [(v.action, v.status, v.pending) for v in versions_of(kb_console, entry_id)][-2:] == [
+        ("edit", "draft", True), ("status", "in_review", True)]
 
 
 def test_an_unchanged_edit_writes_no_version(kb_console):
@@ -239,15 +239,15 @@ def test_each_move_records_its_reason_in_the_version(kb_console):
 # -- history, diff, restore -----------------------------------------------------------
 
 def _two_versions(console: Console) -> tuple[int, TestClient, TestClient]:
-    """An entry published as v3 (A wrote it, B published it), then edited by A and published
-    again by B as v6."""
+    """An entry published as v3 (A wrote it, B published it), then edited by A (the pending
+    edit v4, submitted as v5) and the edit published by B as v6."""
     add_article(console)
     a, b = admin(console), admin(console, "li", "李主任")
     entry_id = create(a, intent="review")
     move(b, entry_id, "published")
     post(a, f"/admin/kb/{entry_id}/edit", f"/admin/kb/{entry_id}/edit",
          **(FAQ | {"answer": ANSWER.replace("合理要求", "合理的增加要求"), "intent": "review", "reason": "措辞"}))
-    move(b, entry_id, "published")
+    post(b, f"/admin/kb/{entry_id}/pending", f"/admin/kb/{entry_id}", target="published", version="5")
     return entry_id, a, b
 
 
@@ -255,10 +255,12 @@ def test_history_shows_every_version_and_the_diff_shows_the_changed_text(kb_cons
     entry_id, a, _b = _two_versions(kb_console)
     page = a.get(f"/admin/kb/{entry_id}").text
     history = page[page.index('id="kb-versions"'):]
-    actions = ["新建", "状态变更", "状态变更", "修改", "状态变更", "状态变更"]
+    actions = ["新建", "状态变更", "状态变更", "修改", "状态变更", "发布修改"]
+    pending = '<span class="tag tag-pending">待审核的修改</span>'
     for number, action in enumerate(actions, start=1):
-        assert re.search(rf'id="v{number}">.*?<strong>第 {number} 版</strong>\s*<span class="tag">{action}</span>',
-                         history, re.S), number
+        mark = rf"{pending}\s*" if number in (4, 5) else ""  # the pending edit's two versions
+        assert re.search(rf'id="v{number}">\s*<div class="kb-version-head">\s*<strong>第 {number} 版</strong>\s*'
+                         rf'{mark}<span class="tag">{action}</span>', history, re.S), number
     assert "王主任" in history and "李主任" in history and "措辞" in history
     diff = a.get(f"/admin/kb/{entry_id}?old=3&new=4").text
     section = diff[diff.index('id="diff"'):]
@@ -267,15 +269,18 @@ def test_history_shows_every_version_and_the_diff_shows_the_changed_text(kb_cons
     assert "合理要求" in section and "合理</del>" not in section
 
 
-def test_restoring_as_a_draft_brings_the_old_text_back_unpublished(kb_console):
+def test_restoring_a_published_entry_as_a_draft_makes_the_old_text_its_pending_edit(kb_console):
     entry_id, _a, b = _two_versions(kb_console)
+    published = kb_store(kb_console).get(entry_id).answer
     html = post(b, f"/admin/kb/{entry_id}/restore", f"/admin/kb/{entry_id}", version="1", mode="draft",
                 reason="新措辞不准确")
-    assert flash_of(html).startswith("第 1 版已恢复为草稿")
+    assert flash_of(html).startswith("第 1 版已恢复为待审核的修改（草稿）：居民仍看到已发布的内容")
     entry = kb_store(kb_console).get(entry_id)
-    assert (entry.status, entry.answer, entry.current_version) == ("draft", ANSWER, 7)
+    assert (entry.status, entry.answer, entry.current_version, entry.pending_version) == (
+        "published", published, 6, 7)
     last = versions_of(kb_console, entry_id)[-1]
-    assert (last.action, last.author, last.reason) == ("restore", "li", "新措辞不准确")
+    assert (last.action, last.author, last.reason, last.pending, last.content["answer"]) == (
+        "restore", "li", "新措辞不准确", True, ANSWER)
 
 
 def test_restoring_and_publishing_needs_someone_other_than_the_versions_author(kb_console):
@@ -498,7 +503,8 @@ def test_searching_reviewing_and_restoring_work_on_postgresql(pg_kb_console):
     flagged = a.get("/admin/kb", params={"flagged": "1"}).text
     assert ids(flagged) and entry_id not in ids(flagged)  # the seed cites articles not loaded here
     html = post(b, f"/admin/kb/{entry_id}/restore", f"/admin/kb/{entry_id}", version="1", mode="draft")
-    assert flash_of(html).startswith("第 1 版已恢复为草稿")
+    assert flash_of(html).startswith("第 1 版已恢复为待审核的修改")
+    assert 'id="kb-pending"' in a.get(f"/admin/kb/{entry_id}").text
     assert "<h3>状态</h3>" in a.get(f"/admin/kb/{entry_id}?old=3&new=4").text
 
 
