@@ -65,3 +65,9 @@ def test_a_question_after_thanks_is_still_a_question(text):
 @pytest.mark.parametrize("text", ["你是骗子", "你是个骗人的", "脚踝扭伤了怎么办"])
 def test_everyday_uses_of_legal_stems_are_not_legal_vocabulary(text):
     assert not intents.has_legal_terms(text)
+
+
+@pytest.mark.parametrize("text", ["寄存的东西丢了对方要赔吗", "农田被征用一亩给多少钱", "他经常打骂老人",
+                                  "对方违约不退定金", "买的股票停牌了"])
+def test_contract_and_property_words_are_legal_vocabulary(text):
+    assert intents.has_legal_terms(text)
