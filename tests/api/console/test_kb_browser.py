@@ -5,6 +5,7 @@ list, the form, the history and the import dry run are photographed at desktop a
 width (/tmp/fazhi-shots/kb-*.png)."""
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 from collections.abc import Iterator
@@ -16,10 +17,11 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.settings import Settings
+from api.wechat.testing import WeChatSimulator
 from knowledge.entry import EntryData
 from knowledge.store import KnowledgeStore
 from tests.api.console.test_browser import PHONE, chromium, flash, playwright_api, shots  # noqa: F401
-from tests.conftest import UvicornThread
+from tests.conftest import WX_APP_ID, WX_APP_SECRET, WX_TOKEN, UvicornThread
 from tests.helpers import copy_sqlite
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -35,6 +37,7 @@ NEW_ANSWER = "可以。子女因上学、生病等原因，原定抚养费不足
 class KbService:
     app: FastAPI
     server: UvicornThread
+    sim: WeChatSimulator  # residents, through the real webhook
 
     @property
     def base_url(self) -> str:
@@ -61,10 +64,12 @@ def kb_service(console_kb, tmp_path) -> Iterator[KbService]:
     data = tmp_path / "data"
     shutil.copytree(db.parent, data, ignore=shutil.ignore_patterns("fazhi.db*"))
     copy_sqlite(db, data / "fazhi.db")
-    settings = Settings(data_dir=data, embed_model="hashing", wechat_token="kb-browser-test")
+    settings = Settings(data_dir=data, embed_model="hashing", wechat_token=WX_TOKEN)
     assistant = open_assistant(settings, progress=lambda _m: None, show_progress=False)
-    service = KbService(create_app(settings, assistant=assistant), None)  # type: ignore[arg-type]
-    service.server = UvicornThread(service.app, _free_port()).start()
+    port = _free_port()
+    sim = WeChatSimulator(f"http://127.0.0.1:{port}/wechat", WX_TOKEN, WX_APP_ID, WX_APP_SECRET).start()
+    app = create_app(settings, assistant=assistant)
+    service = KbService(app, UvicornThread(app, port).start(), sim)
     accounts = service.app.state.accounts
     accounts.add("wang", PASSWORD, "王主任", "admin")
     accounts.add("li", PASSWORD, "李主任", "admin")
@@ -72,6 +77,21 @@ def kb_service(console_kb, tmp_path) -> Iterator[KbService]:
                                    text="离婚后，子女由一方直接抚养的，另一方应当负担部分或者全部抚养费。"))
     yield service
     service.server.stop()
+    sim.stop()
+
+
+_residents = itertools.count()
+
+
+def resident_reads(service: KbService, question: str) -> str:
+    """What a new resident is sent for ``question`` through WeChat: the answer, or when the
+    assistant offers choices, the answer to the choice with the question's title."""
+    openid = f"o_kb_browser_{next(_residents)}"
+    reply = service.sim.send_text(openid, question).reply or ""
+    for line in reply.splitlines():
+        if line.endswith(question) and line[:1].isdigit():
+            return service.sim.send_text(openid, line.split(".", 1)[0]).reply or ""
+    return reply
 
 
 def sign_in(chromium, service: KbService, username: str, viewport: dict):  # noqa: F811
@@ -170,6 +190,7 @@ def test_an_admin_drafts_a_second_admin_publishes_and_an_old_version_is_restored
     click(li, "button[data-action=move-published]")
     assert flash(li).startswith("已发布")
     assert service.store.get(entry_id).status == "published"
+    assert OLD_ANSWER in resident_reads(service, QUESTION)  # a resident now gets it through WeChat
 
     # 李主任 rewords the answer (a pending edit: the published text stays); 王主任 publishes it.
     click(li, "a[data-action=edit]")
@@ -182,6 +203,7 @@ def test_an_admin_drafts_a_second_admin_publishes_and_an_old_version_is_restored
     click(wang, "button[data-action=pending-published]")
     assert flash(wang).startswith("修改已发布")
     assert service.store.get(entry_id).answer == NEW_ANSWER
+    assert NEW_ANSWER in resident_reads(service, QUESTION)
 
     # The history lists every version; the diff shows what changed, side by side.
     click(wang, "#v4 >> text=查看本次改动")
@@ -199,6 +221,7 @@ def test_an_admin_drafts_a_second_admin_publishes_and_an_old_version_is_restored
     assert OLD_ANSWER in li.inner_text("#kb-content")
     entry = service.store.get(entry_id)
     assert (entry.status, entry.answer, entry.current_version) == ("published", OLD_ANSWER, 7)
+    assert OLD_ANSWER in resident_reads(service, QUESTION)  # the restored text reaches residents
 
     upload_for_dry_run(wang, service, tmp_path)
     shots(wang, "kb-04-import-dry-run-desktop")
