@@ -157,9 +157,10 @@ class LiveIndex:
                              built.vectors, built.row_doc, revision)
 
     def preview(self, publish: Iterable[int] = (), remove: Iterable[int] = ()) -> Retriever:
-        """A snapshot as if ``publish`` were published with their current content and
-        ``remove`` were not: for seeing what a change would do.  The live one is untouched."""
-        entries = [e for _, e in sorted(self.store.get_many(publish).items())]
+        """A snapshot as if ``publish`` were published (with a pending edit's content where
+        one waits) and ``remove`` were not: for seeing what a change would do.  The live one
+        is untouched."""
+        entries = self.store.as_published(publish)
         base = self.retriever.index
         index = self._replaced(base, set(remove), entries, base.manifest.kb_revision)
         return Retriever(index, self.embedder, self.segmenter, self.max_query_chars)

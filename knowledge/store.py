@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from knowledge.db import session_factory
 from knowledge.entry import EntryData
 from knowledge.models import Entry, KbState
-from knowledge.pending import drop_unless_published
+from knowledge.pending import drop_unless_published, pending_edit
 from knowledge.taxonomy import Status
 from knowledge.timeutil import utcnow
 from knowledge.versions import Action, record
@@ -207,6 +207,19 @@ class KnowledgeStore:
                     return
                 yield from rows
                 last = rows[-1].id
+
+    def as_published(self, ids: Iterable[int]) -> list[Entry]:
+        """The entries as publishing them would leave them, in id order: a published entry
+        with a pending edit carries the edit's content (detached rows, for previews)."""
+        out: list[Entry] = []
+        with self.session() as s:
+            for entry in s.scalars(select(Entry).where(Entry.id.in_(list(ids))).order_by(Entry.id)):
+                edit = pending_edit(s, entry)
+                if edit is not None:
+                    entry = Entry(id=entry.id, created_at=entry.created_at)
+                    apply(entry, edit.data)
+                out.append(entry)
+        return out
 
     def published_hashes(self) -> dict[int, str]:
         """The content hash of every published entry: what the index should hold."""

@@ -128,3 +128,17 @@ def test_bm25_rows_removed_and_added_back_score_as_before():
         after, best_after = again.score(query)
         assert best == pytest.approx(best_after)
         assert after[[0, 2, 1]] == pytest.approx(before)  # the re-added row comes last
+
+
+def test_a_preview_of_publishing_an_entry_with_a_pending_edit_uses_the_edit(live, store):
+    from knowledge.settings import KnowledgeSettings
+    from knowledge.workflow import Actor, Workflow
+
+    wage = store.find("faq", "wage")
+    edited = EntryData(kind=Kind.FAQ, external_id="wage", category="劳动争议", question="单位不交社保怎么办",
+                       answer="可以向社保经办机构投诉，并要求补缴滞纳金。")
+    Workflow(store, KnowledgeSettings()).edit(wage.id, edited, Actor("editor"), base_version=wage.current_version)
+    live.sync()
+    assert ids(live, "滞纳金", mode=Mode.BM25) == []  # the published text is still the old one
+    preview = live.preview(publish=[wage.id])
+    assert [h.doc.external_id for h in preview.search("滞纳金", mode=Mode.BM25).hits] == ["wage"]

@@ -95,7 +95,8 @@ def preview_page(request: Request, principal: AdminPrincipal, engine: EngineDep,
     except EntryNotFound:
         return _preview_error(request, principal, f"没有编号为 {entry_id} 的条目", 404, str(entry_id))
     if action not in ACTIONS:
-        action = "archive" if row.status == Status.PUBLISHED else "publish"
+        # A published entry is previewed archived, unless an edit of it waits: then published.
+        action = "archive" if row.status == Status.PUBLISHED and not row.pending_version else "publish"
     preview = getattr(assistant, "preview", None)
     if preview is None:
         return _preview_error(request, principal, "当前的智能助手不支持预览", 503, str(entry_id))
