@@ -1,6 +1,7 @@
 """The knowledge store: the database is the source of truth for every entry."""
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -208,12 +209,12 @@ class KnowledgeStore:
                 yield from rows
                 last = rows[-1].id
 
-    def as_published(self, ids: Iterable[int]) -> list[Entry]:
+    def as_published(self, ids: Iterable[int]) -> builtins.list[Entry]:
         """The entries as publishing them would leave them, in id order: a published entry
         with a pending edit carries the edit's content (detached rows, for previews)."""
-        out: list[Entry] = []
+        out: builtins.list[Entry] = []
         with self.session() as s:
-            for entry in s.scalars(select(Entry).where(Entry.id.in_(list(ids))).order_by(Entry.id)):
+            for entry in s.scalars(select(Entry).where(Entry.id.in_(builtins.list(ids))).order_by(Entry.id)):
                 edit = pending_edit(s, entry)
                 if edit is not None:
                     entry = Entry(id=entry.id, created_at=entry.created_at)
