@@ -4,9 +4,7 @@ dry run, export, and who may use them.  Every test that changes the knowledge ba
 ``kb_console`` (its own copy of the knowledge base, index and assistant)."""
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -236,63 +234,6 @@ def test_each_move_records_its_reason_in_the_version(kb_console):
     assert move(browser, entry_id, "published") == "“已归档”的条目须先提交审核，审核通过后才能发布"
 
 
-# -- history, diff, restore -----------------------------------------------------------
-
-def _two_versions(console: Console) -> tuple[int, TestClient, TestClient]:
-    """An entry published as v3 (A wrote it, B published it), then edited by A (the pending
-    edit v4, submitted as v5) and the edit published by B as v6."""
-    add_article(console)
-    a, b = admin(console), admin(console, "li", "李主任")
-    entry_id = create(a, intent="review")
-    move(b, entry_id, "published")
-    post(a, f"/admin/kb/{entry_id}/edit", f"/admin/kb/{entry_id}/edit",
-         **(FAQ | {"answer": ANSWER.replace("合理要求", "合理的增加要求"), "intent": "review", "reason": "措辞"}))
-    post(b, f"/admin/kb/{entry_id}/pending", f"/admin/kb/{entry_id}", target="published", version="5")
-    return entry_id, a, b
-
-
-def test_history_shows_every_version_and_the_diff_shows_the_changed_text(kb_console):
-    entry_id, a, _b = _two_versions(kb_console)
-    page = a.get(f"/admin/kb/{entry_id}").text
-    history = page[page.index('id="kb-versions"'):]
-    actions = ["新建", "状态变更", "状态变更", "修改", "状态变更", "发布修改"]
-    pending = '<span class="tag tag-pending">待审核的修改</span>'
-    for number, action in enumerate(actions, start=1):
-        mark = rf"{pending}\s*" if number in (4, 5) else ""  # the pending edit's two versions
-        assert re.search(rf'id="v{number}">\s*<div class="kb-version-head">\s*<strong>第 {number} 版</strong>\s*'
-                         rf'{mark}<span class="tag">{action}</span>', history, re.S), number
-    assert "王主任" in history and "李主任" in history and "措辞" in history
-    diff = a.get(f"/admin/kb/{entry_id}?old=3&new=4").text
-    section = diff[diff.index('id="diff"'):]
-    assert "<h3>答案</h3>" in section and "<h3>状态</h3>" in section
-    assert "<ins>的增加</ins>" in section  # the characters that changed, marked on the new side
-    assert "合理要求" in section and "合理</del>" not in section
-
-
-def test_restoring_a_published_entry_as_a_draft_makes_the_old_text_its_pending_edit(kb_console):
-    entry_id, _a, b = _two_versions(kb_console)
-    published = kb_store(kb_console).get(entry_id).answer
-    html = post(b, f"/admin/kb/{entry_id}/restore", f"/admin/kb/{entry_id}", version="1", mode="draft",
-                reason="新措辞不准确")
-    assert flash_of(html).startswith("第 1 版已恢复为待审核的修改（草稿）：居民仍看到已发布的内容")
-    entry = kb_store(kb_console).get(entry_id)
-    assert (entry.status, entry.answer, entry.current_version, entry.pending_version) == (
-        "published", published, 6, 7)
-    last = versions_of(kb_console, entry_id)[-1]
-    assert (last.action, last.author, last.reason, last.pending, last.content["answer"]) == (
-        "restore", "li", "新措辞不准确", True, ANSWER)
-
-
-def test_restoring_and_publishing_needs_someone_other_than_the_versions_author(kb_console):
-    entry_id, a, b = _two_versions(kb_console)
-    refused = post(a, f"/admin/kb/{entry_id}/restore", f"/admin/kb/{entry_id}", version="1", mode="publish")
-    assert flash_of(refused) == "不能审核发布自己编写的条目，请由另一位管理员审核"
-    html = post(b, f"/admin/kb/{entry_id}/restore", f"/admin/kb/{entry_id}", version="1", mode="publish")
-    assert flash_of(html).startswith("第 1 版已恢复并发布")
-    entry = kb_store(kb_console).get(entry_id)
-    assert (entry.status, entry.answer) == ("published", ANSWER)
-
-
 # -- the review list -------------------------------------------------------------------
 
 def test_a_lawyers_draft_appears_in_the_review_list_with_its_ticket_link(kb_console):
@@ -369,72 +310,6 @@ def test_flagged_entries_are_listed_with_their_reason_and_an_edit_link(kb_consol
     assert f'href="/admin/kb/{entry_id}/edit"' in row
     flagged = browser.get("/admin/kb", params={"flagged": "1", "q": "老问题"}).text
     assert f'href="/admin/kb/{entry_id}"' in flagged and "引用待修改" in flagged
-
-
-# -- import and export ----------------------------------------------------------------
-
-def _upload(client: TestClient, path: Path, **data):
-    token = csrf_of(client.get("/admin/kb/import").text)
-    with path.open("rb") as handle:
-        return client.post("/admin/kb/import", data={"csrf_token": token, **data},
-                           files={"file": (path.name, handle)})
-
-
-def _counts(html: str) -> dict[str, int]:
-    return {k: int(v) for k, v in re.findall(r'data-count="(\w+)">(\d+)<', html)}
-
-
-def test_an_import_dry_run_with_bad_rows_writes_nothing_and_reports_the_bad_lines(kb_console, tmp_path):
-    add_article(kb_console)
-    path = tmp_path / "faq.csv"
-    path.write_text("编号,问题,回答,分类\n"
-                    "t1,试运行的问题一,答案一,劳动争议\n"
-                    "t2,试运行的问题二,,劳动争议\n"
-                    "t3,试运行的问题三,答案三,外星法\n"
-                    "t4,试运行的问题四,答案四,工伤\n", encoding="utf-8")
-    browser = admin(kb_console)
-    before = entries(kb_console)
-    first = _upload(browser, path, kind="faq", status="draft")
-    assert first.status_code == 200 and "尚未写入任何内容" in first.text
-    assert _counts(first.text)["errors"] == 4  # no mapping yet: 问题/回答 are not our columns
-    token = re.search(r'/admin/kb/import/([\w-]+)/check', first.text).group(1)
-    mapped = post(browser, f"/admin/kb/import/{token}/check", "/admin/kb/import", kind="faq", status="draft",
-                  map_external_id="编号", map_question="问题", map_answer="回答", map_category="分类")
-    assert _counts(mapped) == {"created": 2, "updated": 0, "unchanged": 0, "errors": 2, "warnings": 0}
-    errors = mapped[mapped.index('id="dry-run-errors"'):]
-    assert "第 3 行：</strong>缺少必填字段：answer（答案）" in errors
-    assert "第 4 行：</strong>category（分类）：未知分类：外星法" in errors
-    assert entries(kb_console) == before  # nothing written by either dry run
-    done = post(browser, f"/admin/kb/import/{token}/confirm", "/admin/kb/import", kind="faq", status="draft",
-                map_external_id="编号", map_question="问题", map_answer="回答", map_category="分类")
-    assert flash_of(done).startswith("导入完成：新增 2，更新 0，未变 0，跳过错误行 2")
-    assert entries(kb_console) == before + 2
-    assert kb_store(kb_console).find("faq", "t1").status == "draft"
-
-
-@pytest.mark.parametrize("fmt", ["jsonl", "xlsx"])
-def test_an_export_re_imports_with_every_row_unchanged(kb_console, tmp_path, fmt):
-    add_article(kb_console)
-    browser = admin(kb_console)
-    create(browser, intent="review")
-    r = browser.get("/admin/kb/export", params={"fmt": fmt})
-    assert r.status_code == 200 and f'filename="fazhi-kb.{fmt}"' in r.headers["content-disposition"]
-    path = tmp_path / f"export.{fmt}"
-    path.write_bytes(r.content)
-    if fmt == "jsonl":
-        assert len(r.text.splitlines()) == entries(kb_console)
-        assert {json.loads(line)["status"] for line in r.text.splitlines()} >= {"published", "in_review"}
-    check = _upload(browser, path, kind="", status="file")
-    assert _counts(check.text) == {"created": 0, "updated": 0, "unchanged": entries(kb_console),
-                                   "errors": 0, "warnings": _counts(check.text)["warnings"]}
-    assert "无需导入" in check.text
-
-
-def test_an_upload_that_is_not_a_table_is_refused_in_chinese(kb_console, tmp_path):
-    path = tmp_path / "notes.txt"
-    path.write_text("hello", encoding="utf-8")
-    r = _upload(admin(kb_console), path, kind="faq", status="draft")
-    assert r.status_code == 400 and "请上传 .jsonl、.csv 或 .xlsx 文件" in r.text
 
 
 # -- who may use them, and escaping -------------------------------------------------
