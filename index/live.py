@@ -100,8 +100,7 @@ class LiveIndex:
         changed); built in full when missing, corrupt or made with another model."""
         try:
             index = LoadedIndex.load(self.index_dir)
-            if not (index.manifest.is_current(self.embedder.name, self.embedder.dim,
-                                              index.manifest.kb_revision)):
+            if not index.manifest.fits(self.embedder.name, self.embedder.dim):
                 progress("模型或索引格式已变化，正在重建索引 …")
                 index = self._build(show_progress)
         except IndexMissing:

@@ -39,9 +39,9 @@ class Manifest:
     format: int = FORMAT
     files: dict[str, str] = field(default_factory=dict)
 
-    def is_current(self, model: str, dimension: int, kb_revision: int) -> bool:
-        return (self.format == FORMAT and self.model == model and self.dimension == dimension
-                and self.kb_revision == kb_revision)
+    def fits(self, model: str, dimension: int) -> bool:
+        """Made in this format by this model (how current it is, ``LiveIndex.sync`` settles)."""
+        return self.format == FORMAT and self.model == model and self.dimension == dimension
 
 
 def file_sha256(path: Path) -> str:
