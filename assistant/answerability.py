@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.retriever import Retriever, SearchResult
+from index.retriever import Hit, Retriever, SearchResult
 
-FEATURES = ("score", "margin", "dense", "lexical", "query_coverage", "title_coverage", "missing_rare")
+FEATURES = ("score", "margin", "dense", "lexical", "query_coverage", "title_coverage", "missing_rare",
+            "questions")
+MAX_QUESTIONS = 3
 RERANK = 3  # candidates re-ranked by answerability: the ones a resident could be offered
 
 
@@ -68,12 +70,23 @@ def candidate_features(result: SearchResult, retriever: Retriever) -> list[np.nd
     hits = result.hits[:RERANK]
     q = query_terms(result, retriever)
     tokens = set(result.tokens)
+    # Whether the message asks outright or only tells its story: on the calibration part a
+    # message with a question mark is answered right by its best entry more often.
+    questions = min(sum(result.normalized_query.count(m) for m in "?？"), MAX_QUESTIONS)
     out = []
     for i, hit in enumerate(hits):
         others = [h.score for j, h in enumerate(result.hits[:RERANK + 1]) if j != i]
-        coverage, missing_rare = _coverage(retriever, retriever.row_of(hit.doc.entry_id), q)
+        row = retriever.row_of(hit.doc.entry_id)
+        coverage, missing_rare = _coverage(retriever, row, q)
         out.append(np.array([
-            hit.score, hit.score - (max(others) if others else 0.0), max(hit.dense, 0.0), hit.lexical,
-            coverage, _title_coverage(hit.doc.title, tokens, retriever), missing_rare,
+            hit.score, hit.score - (max(others) if others else 0.0), _dense(result, retriever, row, hit),
+            hit.lexical, coverage, _title_coverage(hit.doc.title, tokens, retriever), missing_rare, questions,
         ], dtype=np.float64))
     return out
+
+
+def _dense(result: SearchResult, retriever: Retriever, row: int | None, hit: Hit) -> float:
+    """The candidate's exact cosine to the query (the search knows it only for the nearest passages)."""
+    if result.query_vector is None or row is None:
+        return max(hit.dense, 0.0)
+    return max(retriever.index.dense.similarity(result.query_vector, row), 0.0)

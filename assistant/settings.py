@@ -12,10 +12,11 @@ class AssistantSettings(BaseSettings):
     # Decision thresholds on the calibrated answerability (assistant/answerability.py), chosen
     # from the table `fazhi calibrate bench/data/real_labels.jsonl --split calib` prints (349 real
     # residents' questions judged by reading against the seed KB's top candidates; e5, hybrid):
-    # at 0.45, 4.9% of the questions are answered, 77% of those answers right and 100% right or
-    # partly; at 0.40 the share right falls to 68% (96% right or partly). Between 0.20 and 0.45
-    # the candidates at or above the floor are offered as choices (at least two), else escalated.
-    answer_threshold: float = 0.45
+    # 0.65 is the lowest threshold at which 90% of the answers are right (3.2% of the questions
+    # answered, 10 of 11 right, all right or partly); at 0.60 the share right falls to 73%.
+    # Between 0.20 and 0.65 the candidates at or above the floor are offered as choices (at
+    # least two), else the question goes to a lawyer.
+    answer_threshold: float = 0.65
     suggest_threshold: float = 0.20
     suggest_floor: float = 0.10
     legal_threshold: float = 0.5

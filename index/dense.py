@@ -12,6 +12,8 @@ FILES = ("dense.faiss", "dense_rows.npy")
 class DenseIndex:
     def __init__(self, index: faiss.Index, row_doc: np.ndarray) -> None:
         self.index, self.row_doc = index, row_doc  # row_doc: passage row -> document position
+        self._order: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
 
     @classmethod
     def build(cls, vectors: np.ndarray, row_doc: np.ndarray) -> DenseIndex:
@@ -49,6 +51,21 @@ class DenseIndex:
         valid = rows[0] >= 0
         np.maximum.at(best, self.row_doc[rows[0][valid]], scores[0][valid])
         return best
+
+    def similarity(self, query: np.ndarray, doc: int) -> float:
+        """The exact best cosine of document ``doc``'s passages (−1 without any): a candidate
+        found by the lexical side alone has no score from ``search``."""
+        if self._starts is None:  # passage rows grouped by document, on first use
+            self._order = np.argsort(self.row_doc, kind="stable")
+            n_docs = int(self.row_doc.max(initial=-1)) + 1
+            self._starts = np.searchsorted(self.row_doc[self._order], np.arange(n_docs + 1))
+        if self._order is None or not 0 <= doc < len(self._starts) - 1:
+            return -1.0
+        rows = self._order[self._starts[doc]:self._starts[doc + 1]]
+        if not rows.size:
+            return -1.0
+        vectors = np.stack([self.index.reconstruct(int(r)) for r in rows])
+        return float((vectors @ query.astype(np.float32)).max())
 
     def save(self, folder: Path) -> None:
         faiss.write_index(self.index, str(folder / FILES[0]))

@@ -18,7 +18,7 @@ from assistant.pair_eval import PairResult, pair_metrics
 from assistant.policy import Signals, Thresholds, decide, suggestions
 
 THRESHOLD_REASONS = frozenset({"confident", "likely_candidates", "low_confidence"})
-ANSWER_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8)
+ANSWER_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
 SUGGEST_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 RANK_DEPTH = 5  # the candidates kept per question (recall@5, MRR over the first five)
 

@@ -71,3 +71,13 @@ def test_everyday_uses_of_legal_stems_are_not_legal_vocabulary(text):
                                   "对方违约不退定金", "买的股票停牌了"])
 def test_contract_and_property_words_are_legal_vocabulary(text):
     assert intents.has_legal_terms(text)
+
+
+@pytest.mark.parametrize("text", ["偷了一辆电动车会判几年", "朋友吸毒被抓了怎么办", "酒驾被查驾照还能用吗",
+                                  "面包里吃出异物找谁", "合伙开店亏了钱怎么分", "村委换届选举不公平"])
+def test_crime_traffic_consumer_and_village_words_are_legal_vocabulary(text):
+    assert intents.has_legal_terms(text)
+
+
+def test_doing_something_secretly_is_not_theft():
+    assert not intents.has_legal_terms("偷偷告诉你一个秘密")

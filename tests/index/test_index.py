@@ -110,3 +110,15 @@ def test_another_model_means_a_rebuild(built):
 def test_missing_index_is_reported(tmp_path):
     with pytest.raises(IndexMissing):
         LoadedIndex.load(tmp_path / "nothing")
+
+
+def test_an_entry_beyond_the_searched_passages_still_has_its_exact_similarity(built):
+    _, emb, _, index_dir, _ = built
+    index = LoadedIndex.load(index_dir)
+    query = emb.encode_queries(["离婚冷静期"])[0]
+    searched = index.dense.search(query, 1, len(index.docs))  # only the nearest passage row
+    outside = next(i for i, s in enumerate(searched) if s == -1.0)
+    passages = [p for d, p in zip(index.dense.row_doc, range(index.dense.index.ntotal)) if d == outside]
+    expected = max(float(index.dense.index.reconstruct(p) @ query) for p in passages)
+    assert index.dense.similarity(query, outside) == pytest.approx(expected)
+    assert index.dense.similarity(query, len(index.docs)) == -1.0  # no such document

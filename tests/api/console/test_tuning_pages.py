@@ -68,7 +68,7 @@ def test_a_hit_test_shows_tokens_terms_scores_decision_and_the_exact_reply(conso
         assert f"{value:.4f}" in row
     assert f"({top.lexical_rank})" in row and f"({top.dense_rank})" in row
     assert expected.decision is Decision.ANSWER and "直接回答" in page
-    assert f"置信度 {expected.confidence:.4f} ≥ 回答阈值 0.45" in page
+    assert f"置信度 {expected.confidence:.4f} ≥ 回答阈值 0.65" in page
     for message in expected.messages:
         assert html.escape(message, quote=False) in page.replace("&#34;", '"').replace("&#39;", "'")
 
@@ -87,7 +87,7 @@ def test_each_hit_test_is_kept_in_the_history_and_can_be_run_again(console):
         rows = list(s.scalars(select(HitTest).order_by(HitTest.id)))
     assert [row.question for row in rows] == [WAGES, "今天天气怎么样", WAGES]
     assert rows[-1].id == int(r.headers["location"].rsplit("/", 1)[1])
-    assert rows[0].decision == "answer" and rows[0].top_entry_id is not None and rows[0].confidence > 0.45
+    assert rows[0].decision == "answer" and rows[0].top_entry_id is not None and rows[0].confidence > 0.65
 
 
 def test_an_empty_hit_test_is_refused_with_a_message(console):
@@ -168,16 +168,16 @@ def test_thresholds_saved_on_the_page_are_stored_audited_and_decide_the_next_ans
     assert kb_console.assistant.respond(WAGES).decision is Decision.ANSWER
     browser = admin_of(kb_console)
     page = save_thresholds(browser, 0.99, 0.3, 0.05, reason="只在非常有把握时直接回答")
-    assert flash_of(page) == "阈值已保存并生效：回答 0.45 → 0.99，推荐 0.2 → 0.3，候选下限 0.1 → 0.05"
+    assert flash_of(page) == "阈值已保存并生效：回答 0.65 → 0.99，推荐 0.2 → 0.3，候选下限 0.1 → 0.05"
     with Session(kb_console.engine) as s:
         state = s.get(ThresholdState, 1)
         [change] = s.scalars(select(ThresholdChange))
     assert (state.answer, state.suggest, state.suggest_floor, state.revision) == (0.99, 0.3, 0.05, 1)
-    assert change.old == {"answer": 0.45, "suggest": 0.2, "suggest_floor": 0.1}
+    assert change.old == {"answer": 0.65, "suggest": 0.2, "suggest_floor": 0.1}
     assert change.new == {"answer": 0.99, "suggest": 0.3, "suggest_floor": 0.05}
     assert change.actor_name == "王主任" and change.reason == "只在非常有把握时直接回答"
     audit = page[page.index('id="threshold-changes"'):]
-    assert "0.45 → 0.99" in audit and "只在非常有把握时直接回答" in audit and "王主任" in audit
+    assert "0.65 → 0.99" in audit and "只在非常有把握时直接回答" in audit and "王主任" in audit
     assert kb_console.assistant.thresholds == Thresholds(0.99, 0.3, 0.05)
     assert kb_console.assistant.respond(WAGES).decision is not Decision.ANSWER
 
@@ -186,7 +186,7 @@ def test_a_second_app_on_the_same_database_follows_new_thresholds_without_restar
     second = create_app(kb_console.settings)  # another worker: its own assistant, same database
     with TestClient(second):
         other = second.state.assistant
-        assert other is not kb_console.assistant and other.thresholds == Thresholds(0.45, 0.2, 0.1)
+        assert other is not kb_console.assistant and other.thresholds == Thresholds(0.65, 0.2, 0.1)
         save_thresholds(admin_of(kb_console), 0.7, 0.25, 0.05)
         wait_until(lambda: other.thresholds == Thresholds(0.7, 0.25, 0.05), what="the second worker's thresholds")
         assert other.respond(WAGES).confidence < 0.99  # it answers with them, as it is
@@ -250,9 +250,9 @@ def test_the_eval_page_on_a_small_pair_label_file_shows_precision_and_the_thresh
     cells = re.findall(r"<tr[^>]*>\s*<td>([\d.]+)(?: <small>（当时）</small>)?</td>\s*<td>(\d+)</td>", table)
     thresholds = [float(t) for t, _ in cells]
     counts = [int(n) for _, n in cells]
-    assert 0.45 in thresholds and len(thresholds) >= 5 and "（当时）" in table
+    assert 0.65 in thresholds and len(thresholds) >= 5 and "（当时）" in table
     assert counts == sorted(counts, reverse=True)  # a higher threshold answers fewer questions
-    assert counts[thresholds.index(0.45)] == expected["answered"]
+    assert counts[thresholds.index(0.65)] == expected["answered"]
     assert 'id="suggest-table"' in page and "选项命中率" in page
     assert "首位候选标注" in page and "正确" in page  # the decision confusion by the top's label
 
