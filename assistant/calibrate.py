@@ -92,10 +92,10 @@ def smalltalk_margin(assistant: Assistant) -> float:
         if intents.has_legal_terms(text, assistant.retriever.segmenter.legal_terms(text)):
             continue
         result = assistant.search(text, Mode.HYBRID, k=1)
-        if result.query_vector is None or not result.hits:
+        if result.query_vector is None:
             continue
         others = np.delete(vectors, i, axis=0) @ result.query_vector
-        gaps.append(result.hits[0].dense - float(others.max()))
+        gaps.append(result.nearest_dense - float(others.max()))
     if not gaps:
         return assistant.legal.margin
     return float(np.quantile(np.array(gaps), DECLINE_SHARE)) + 1e-4

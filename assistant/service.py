@@ -160,11 +160,10 @@ class Assistant:
         urgent = intents.is_emergency(clean) or intents.wants_person(clean)
         confidence = (candidates[0].answerability or 0.0) if candidates and not urgent else 0.0
         area = scope.area_of(query)
-        top_dense = result.hits[0].dense if result.hits else -1.0
         qvec = result.query_vector if query == clean else None
         signals = Signals(
             emergency=intents.is_emergency(clean), wants_person=intents.wants_person(clean),
-            legal=bool(clean) and (query != clean or self.legal.is_legal(clean, mapped, top_dense, qvec)),
+            legal=bool(clean) and (query != clean or self.legal.is_legal(clean, mapped, result.nearest_dense, qvec)),
             confidence=confidence,
             out_of_scope=area is not None and bool(candidates) and candidates[0].category != area,
             thanks=intents.is_thanks(clean),

@@ -66,6 +66,14 @@ class SearchResult:
     lexical_scores: np.ndarray | None = None
     dense_scores: np.ndarray | None = None
 
+    @property
+    def nearest_dense(self) -> float:
+        """The cosine of the knowledge base's nearest passage (−1 without a dense search),
+        whichever entry the fused ranking puts first."""
+        if self.dense_scores is None or not self.dense_scores.size:
+            return -1.0
+        return float(self.dense_scores.max())
+
 
 @dataclass
 class LoadedIndex:

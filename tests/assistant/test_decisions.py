@@ -27,7 +27,7 @@ def test_traditional_characters_reach_the_same_answer(e5_assistant):
 
 
 def test_vague_questions_get_numbered_suggestions(e5_assistant):
-    outcome = e5_assistant.respond("离婚孩子")
+    outcome = e5_assistant.respond("离婚孩子抚养")
     assert outcome.decision is Decision.SUGGEST, (outcome.confidence, outcome.candidates[:3])
     assert 2 <= len(outcome.suggestions) <= 3
     assert outcome.reply.startswith("您是不是想问") and "1. " in outcome.reply and "2. " in outcome.reply
