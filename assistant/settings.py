@@ -11,7 +11,8 @@ class AssistantSettings(BaseSettings):
 
     # Decision thresholds on the calibrated answerability (assistant/answerability.py), chosen
     # from the table `fazhi calibrate bench/data/real_labels.jsonl --split calib` prints (349 real
-    # residents' questions judged by reading against the seed KB's top candidates; e5, hybrid):
+    # residents' questions judged by reading against the top candidates of the seed KB as it was
+    # before faq_group8-11, which were written from those questions; e5, hybrid):
     # 0.65 is the lowest threshold at which 90% of the answers are right (3.2% of the questions
     # answered, 10 of 11 right, all right or partly); at 0.60 the share right falls to 73%.
     # Between 0.20 and 0.65 the candidates at or above the floor are offered as choices (at
