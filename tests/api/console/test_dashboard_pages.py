@@ -149,7 +149,7 @@ def test_the_printable_report_is_one_self_contained_page(wx_env):
 
 
 def test_numbers_are_masked_on_the_dashboard_and_exports_carry_no_residents_words(wx_env):
-    question = f"公司拖欠工资怎么办，我身份证{ID_NUMBER}，电话{PHONE}"
+    question = f"公司拖欠工资不发，我该怎么办？我身份证{ID_NUMBER}，电话{PHONE}"  # answered, then disliked
     traffic = {"o_numbers": ([question, "1"], "rating")}
     for text in traffic["o_numbers"][0]:
         wx_env.sim.send_text("o_numbers", text)
