@@ -86,7 +86,8 @@ def candidate_features(result: SearchResult, retriever: Retriever) -> list[np.nd
 
 
 def _dense(result: SearchResult, retriever: Retriever, row: int | None, hit: Hit) -> float:
-    """The candidate's exact cosine to the query (the search knows it only for the nearest passages)."""
-    if result.query_vector is None or row is None:
+    """The candidate's cosine to the query. The search knows it for an entry with a passage among
+    the nearest ones (its best passage is then among them too); the others are computed here."""
+    if hit.dense > -1.0 or result.query_vector is None or row is None:
         return max(hit.dense, 0.0)
     return max(retriever.index.dense.similarity(result.query_vector, row), 0.0)

@@ -12,8 +12,9 @@ FILES = ("dense.faiss", "dense_rows.npy")
 class DenseIndex:
     def __init__(self, index: faiss.Index, row_doc: np.ndarray) -> None:
         self.index, self.row_doc = index, row_doc  # row_doc: passage row -> document position
-        self._order: np.ndarray | None = None
-        self._starts: np.ndarray | None = None
+        # Passage rows grouped by document: document d's rows are _order[_starts[d]:_starts[d + 1]].
+        self._order = np.argsort(row_doc, kind="stable")
+        self._starts = np.searchsorted(row_doc[self._order], np.arange(int(row_doc.max(initial=-1)) + 2))
 
     @classmethod
     def build(cls, vectors: np.ndarray, row_doc: np.ndarray) -> DenseIndex:
@@ -55,17 +56,12 @@ class DenseIndex:
     def similarity(self, query: np.ndarray, doc: int) -> float:
         """The exact best cosine of document ``doc``'s passages (−1 without any): a candidate
         found by the lexical side alone has no score from ``search``."""
-        if self._starts is None:  # passage rows grouped by document, on first use
-            self._order = np.argsort(self.row_doc, kind="stable")
-            n_docs = int(self.row_doc.max(initial=-1)) + 1
-            self._starts = np.searchsorted(self.row_doc[self._order], np.arange(n_docs + 1))
-        if self._order is None or not 0 <= doc < len(self._starts) - 1:
+        if not 0 <= doc < len(self._starts) - 1:
             return -1.0
         rows = self._order[self._starts[doc]:self._starts[doc + 1]]
         if not rows.size:
             return -1.0
-        vectors = np.stack([self.index.reconstruct(int(r)) for r in rows])
-        return float((vectors @ query.astype(np.float32)).max())
+        return float((self.index.reconstruct_batch(rows) @ query.astype(np.float32)).max())
 
     def save(self, folder: Path) -> None:
         faiss.write_index(self.index, str(folder / FILES[0]))
